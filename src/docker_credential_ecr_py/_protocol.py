@@ -1,0 +1,214 @@
+"""The docker-credential-helpers wire format, byte for byte as the Go library speaks it.
+
+Only the standard library's C modules are used here: this module is on the cache-hit path, where
+``import json`` (which pulls in ``re``) would cost more than the Go helper's whole run.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import BinaryIO
+
+NAME = "docker-credential-ecr-login"
+PACKAGE = "docker-credential-ecr-py"
+USAGE = f"Usage: {NAME} <store|get|erase|list|version>"
+
+# Exact messages of github.com/docker/docker-credential-helpers/credentials/error.go.
+NOT_FOUND = "credentials not found in native keychain"
+MISSING_SERVER_URL = "no credentials server URL"
+MISSING_USERNAME = "no credentials username"
+NOT_IMPLEMENTED = "not implemented"
+TOKEN_TOO_LONG = "bufio.Scanner: token too long"
+
+# bufio.MaxScanTokenSize: a line (without its "\n") this long or longer fails the Go scanner.
+MAX_LINE = 64 * 1024
+
+# unicode.IsSpace, which strings.TrimSpace uses: narrower than str.isspace (no \x1c-\x1f).
+_GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+class ProtocolError(Exception):
+    """A request the protocol rejects; ``str(err)`` is the exact line to print."""
+
+
+def read_lines(stream: BinaryIO) -> bytes:
+    """Read stdin as ``bufio.Scanner`` with ``ScanLines`` does, gluing the lines together.
+
+    Each line loses its ``\\n`` and one trailing ``\\r``. A line of 64 KiB or more (counted without
+    its ``\\n``) stops the scan with Go's ``token too long`` error.
+    """
+    data = stream.read()
+    out = []
+    start = 0
+    end = len(data)
+    while start < end:
+        nl = data.find(b"\n", start)
+        stop = end if nl < 0 else nl
+        if stop - start >= MAX_LINE:
+            raise ProtocolError(TOKEN_TOO_LONG)
+        line = data[start:stop]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        out.append(line)
+        start = stop + 1
+    return b"".join(out)
+
+
+def decode(raw: bytes) -> str:
+    """Bytes to str keeping invalid UTF-8 as lone surrogates (re-encoded as Go would)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def read_server_url(stream: BinaryIO) -> str:
+    """The ``get``/``erase`` payload: all lines glued, then ``strings.TrimSpace``."""
+    url = decode(read_lines(stream)).strip(_GO_SPACE)
+    if not url:
+        raise ProtocolError(MISSING_SERVER_URL)
+    return url
+
+
+def go_trim_space(text: str) -> str:
+    """``strings.TrimSpace``."""
+    return text.strip(_GO_SPACE)
+
+
+_HEX = "0123456789abcdef"
+_SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _escape_char(ch: str) -> str:
+    short = _SHORT.get(ch)
+    if short is not None:
+        return short
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF or 0xD800 <= code <= 0xDFFF:
+        return "\\ufffd"  # invalid UTF-8: Go writes the escape, one per bad byte
+    return "\\u00" + _HEX[code >> 4] + _HEX[code & 0xF] if code < 0x20 else f"\\u{code:04x}"
+
+
+_NEEDS_ESCAPE = frozenset('"\\<>&\u2028\u2029') | frozenset(chr(c) for c in range(0x20))
+
+
+def go_string(text: str) -> str:
+    """A JSON string literal exactly as Go's ``encoding/json`` writes it (HTML-safe, raw UTF-8)."""
+    if text.isascii() and not any(ch in _NEEDS_ESCAPE for ch in text):
+        return '"' + text + '"'
+    parts = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in _NEEDS_ESCAPE or 0xD800 <= code <= 0xDFFF:
+            parts.append(_escape_char(ch))
+        else:
+            parts.append(ch)
+    parts.append('"')
+    return "".join(parts)
+
+
+def encode_credentials(server_url: str, username: str, secret: str) -> bytes:
+    """``json.NewEncoder(w).Encode(Credentials{...})``: compact, fixed key order, final newline."""
+    body = (
+        '{"ServerURL":'
+        + go_string(server_url)
+        + ',"Username":'
+        + go_string(username)
+        + ',"Secret":'
+        + go_string(secret)
+        + "}\n"
+    )
+    return body.encode("utf-8")
+
+
+def encode_string_map(mapping: Mapping[str, str]) -> bytes:
+    """``Encode(map[string]string)``: keys sorted bytewise, ``{}`` when empty, trailing newline."""
+    keys = sorted(mapping, key=lambda k: k.encode("utf-8", "surrogateescape"))
+    items = ",".join(go_string(k) + ":" + go_string(mapping[k]) for k in keys)
+    return ("{" + items + "}\n").encode("utf-8")
+
+
+class StoreRequest:
+    """The decoded ``store`` payload."""
+
+    __slots__ = ("secret", "server_url", "username")
+
+    def __init__(self, server_url: str, username: str, secret: str) -> None:
+        self.server_url = server_url
+        self.username = username
+        self.secret = secret
+
+
+def read_store_request(stream: BinaryIO) -> StoreRequest:
+    """Decode ``store`` input as ``json.NewDecoder(...).Decode(&Credentials{})`` does.
+
+    Field names match case-insensitively, the last duplicate wins, unknown fields are ignored,
+    only the first JSON value is read. Errors carry Go's message text where it is predictable.
+    """
+    import json
+
+    text = decode(read_lines(stream))
+    stripped = text.lstrip(" \t\r\n")
+    if not stripped:
+        raise ProtocolError("EOF")
+    try:
+        value, _ = json.JSONDecoder(object_pairs_hook=list).raw_decode(stripped)
+    except json.JSONDecodeError as err:
+        raise ProtocolError(_go_decode_message(stripped, err)) from None
+    if not isinstance(value, list):
+        kind = _go_type_name(value)
+        raise ProtocolError(
+            f"json: cannot unmarshal {kind} into Go value of type credentials.Credentials"
+        )
+    fields = {"serverurl": "", "username": "", "secret": ""}
+    names = {"serverurl": "ServerURL", "username": "Username", "secret": "Secret"}
+    for key, item in value:
+        folded = key.lower()
+        if folded not in fields:
+            continue
+        if item is None:
+            continue  # JSON null leaves a Go string unchanged
+        if not isinstance(item, str):
+            raise ProtocolError(
+                f"json: cannot unmarshal {_go_type_name(item)} into Go struct field "
+                f"Credentials.{names[folded]} of type string"
+            )
+        fields[folded] = item
+    if not fields["serverurl"]:
+        raise ProtocolError(MISSING_SERVER_URL)
+    if not fields["username"]:
+        raise ProtocolError(MISSING_USERNAME)
+    return StoreRequest(fields["serverurl"], fields["username"], fields["secret"])
+
+
+def _go_type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _go_decode_message(text: str, err: Exception) -> str:
+    """Go's decoder message for the common syntax errors; a close paraphrase otherwise."""
+    pos = getattr(err, "pos", 0)
+    if pos >= len(text):
+        return "unexpected EOF"
+    ch = text[pos]
+    shown = "'" + ("\\'" if ch == "'" else ch) + "'"
+    if pos == 0:
+        return f"invalid character {shown} looking for beginning of value"
+    msg = getattr(err, "msg", "")
+    if "property name" in msg:
+        return f"invalid character {shown} looking for beginning of object key string"
+    if "delimiter" in msg and ":" in msg:
+        return f"invalid character {shown} after object key"
+    if "delimiter" in msg:
+        return f"invalid character {shown} after object key:value pair"
+    return f"invalid character {shown} looking for beginning of value"

@@ -1,0 +1,270 @@
+"""Who we are to AWS, worked out from the environment and config files without any network call.
+
+The cache key needs the caller's identity before any credential is resolved, so that a cache hit
+costs no STS, SSO, IMDS or container-endpoint call. Two shapes:
+
+* **Static keys** (``AWS_ACCESS_KEY_ID`` in the environment, or ``aws_access_key_id`` in the
+  selected profile with nothing that takes precedence over it): the Go helper's own key part,
+  ``base64(sha256(AccessKeyId))``, so both helpers share cache entries.
+* **Everything else** (assume-role profiles, IRSA web identity, SSO, ``credential_process``,
+  container and instance credentials): a fingerprint ``idfp:<base64 sha256>`` over what selects
+  the identity. Exactly these inputs go in, as ``name=value`` lines:
+
+  - the provider kind this module predicts boto3 will use;
+  - the profile name and whether it was chosen explicitly (per-registry profiles);
+  - the raw lines of the profile's section in the config file and in the credentials file, and of
+    every ``source_profile`` and ``sso-session`` section it refers to (so a changed ``role_arn``
+    changes the key);
+  - the values (never secrets: those only enter as part of a hashed section) of
+    ``AWS_ROLE_ARN``, ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ROLE_SESSION_NAME``,
+    ``AWS_CONFIG_FILE``, ``AWS_SHARED_CREDENTIALS_FILE``,
+    ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI``,
+    ``AWS_CONTAINER_CREDENTIALS_FULL_URI``, ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE``,
+    ``AWS_EC2_METADATA_DISABLED``, ``AWS_EC2_METADATA_SERVICE_ENDPOINT``, ``AWS_ENDPOINT_URL_STS``,
+    ``AWS_ENDPOINT_URL``, ``AWS_STS_REGIONAL_ENDPOINTS``;
+  - for web identity: the token's unverified ``iss`` and ``sub`` claims (the cluster and the
+    service account; the token itself rotates, these do not);
+  - for instance credentials (nothing else configured): the host name, because the instance role
+    is a property of the machine.
+
+Guarantee within one cache directory: two calls share a cache entry only when every input above is
+equal, i.e. when boto3 would resolve the same role, service account, profile or instance. Limits
+when a cache directory is shared between hosts: container credentials are keyed by their endpoint
+URI (the same on every ECS task or EKS pod), so pods that share a cache directory (a shared volume)
+and use different task roles at the same URI would share entries; keep cache directories per pod,
+which is the default (``~/.ecr`` in the container). A role whose *permissions* change keeps its key:
+the cached token stays valid until it expires, as it would in AWS.
+"""
+
+from __future__ import annotations
+
+import os
+
+from docker_credential_ecr_py import _hashing
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+STATIC = "static"
+FINGERPRINT_PREFIX = "idfp:"
+
+_FP_ENV = (
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+)
+_SSO_KEYS = ("sso_session", "sso_start_url", "sso_account_id", "sso_role_name")
+_MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+class Identity:
+    """The cache-key part for one caller, and what boto3 needs to reproduce it."""
+
+    __slots__ = ("access_key_id", "key_part", "kind", "profile", "region")
+
+    def __init__(
+        self, kind: str, key_part: str, profile: str | None, region: str, access_key_id: str = ""
+    ) -> None:
+        self.kind = kind
+        self.key_part = key_part
+        self.profile = profile
+        self.region = region
+        self.access_key_id = access_key_id
+
+    @property
+    def legacy_key_part(self) -> str:
+        """The Go helper's pre-0.12 key part (static keys only), or ``""``."""
+        if self.kind != STATIC:
+            return ""
+        return _hashing.legacy_checksum(self.access_key_id)
+
+    def __repr__(self) -> str:
+        return f"Identity(kind={self.kind!r}, profile={self.profile!r}, region={self.region!r})"
+
+
+def read_ini_sections(path: str) -> dict[str, list[str]]:
+    """Sections of an AWS INI file as raw stripped lines (no configparser: it is slow to import)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_CONFIG_BYTES)
+    except OSError:
+        return {}
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for raw in data.decode("utf-8", "replace").splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip(), [])
+            continue
+        if current is not None:
+            current.append(line if raw[:1] not in " \t" else "  " + line)
+    return sections
+
+
+def section_values(lines: list[str]) -> dict[str, str]:
+    """Top-level ``key = value`` pairs of a section (nested, indented lines are skipped)."""
+    values: dict[str, str] = {}
+    for line in lines:
+        if line.startswith("  "):
+            continue
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _config_section_name(profile: str) -> str:
+    return "default" if profile == "default" else "profile " + profile
+
+
+def _web_identity_claims(token_file: str) -> str:
+    """``iss`` and ``sub`` of a JWT, unverified; ``""`` when unreadable."""
+    try:
+        with open(token_file, "rb") as handle:
+            token = handle.read(64 * 1024).strip()
+        payload = token.split(b".")[1]
+        payload = payload.replace(b"-", b"+").replace(b"_", b"/")
+        from binascii import a2b_base64
+
+        from docker_credential_ecr_py import _fastjson
+
+        claims = _fastjson.loads(a2b_base64(payload + b"=" * (-len(payload) % 4)).decode())
+    except (OSError, IndexError, ValueError, UnicodeDecodeError):
+        return ""
+    if not isinstance(claims, dict):
+        return ""
+    return f"iss={claims.get('iss', '')!s}\nsub={claims.get('sub', '')!s}"
+
+
+def files(env: Mapping[str, str], home: str) -> tuple[str, str]:
+    """The config and credentials file paths boto3 reads."""
+    config = env.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config")
+    creds = env.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials")
+    if config.startswith("~"):
+        config = home + config[1:]
+    if creds.startswith("~"):
+        creds = home + creds[1:]
+    return config, creds
+
+
+def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Identity:
+    """Predict the identity boto3's default credential chain will resolve, without network."""
+    explicit = profile is not None
+    env_region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+    access_key = env.get("AWS_ACCESS_KEY_ID", "")
+    # botocore ignores environment keys when a profile is passed explicitly.
+    if not explicit and access_key and env.get("AWS_SECRET_ACCESS_KEY"):
+        region = env_region or _profile_region(env, home, _profile_name(env))
+        return Identity(STATIC, _hashing.checksum(access_key), None, region, access_key)
+
+    name = profile if profile is not None else _profile_name(env)
+    config_path, creds_path = files(env, home)
+    config = read_ini_sections(config_path)
+    creds = read_ini_sections(creds_path)
+    conf_lines = config.get(_config_section_name(name), [])
+    cred_lines = creds.get(name, [])
+    conf_values = section_values(conf_lines)
+    cred_values = section_values(cred_lines)
+    merged = {**conf_values, **cred_values}
+    region = env_region or conf_values.get("region", "")
+
+    kind = _predict_kind(env, merged, cred_values, conf_values)
+    if kind == STATIC:
+        static = cred_values if cred_values.get("aws_access_key_id") else conf_values
+        key = static["aws_access_key_id"]
+        return Identity(STATIC, _hashing.checksum(key), profile, region, key)
+
+    parts = [f"kind={kind}", f"profile={name}", f"explicit={explicit}"]
+    parts += _section_chain(name, config, creds)
+    parts += [f"{var}={env[var]}" for var in _FP_ENV if env.get(var)]
+    token_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or merged.get("web_identity_token_file")
+    if kind == "web-identity" and token_file:
+        parts.append(_web_identity_claims(os.path.expanduser(token_file)))
+    if kind == "instance":
+        parts.append("host=" + os.uname().nodename)
+    digest = _hashing.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+    key_part = FINGERPRINT_PREFIX + _hashing.b64(digest).rstrip("=")
+    return Identity(kind, key_part, profile, region)
+
+
+def _profile_name(env: Mapping[str, str]) -> str:
+    return env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+
+
+def _profile_region(env: Mapping[str, str], home: str, name: str) -> str:
+    config_path, _ = files(env, home)
+    section = read_ini_sections(config_path).get(_config_section_name(name), [])
+    return section_values(section).get("region", "")
+
+
+def _predict_kind(
+    env: Mapping[str, str],
+    merged: dict[str, str],
+    cred_values: dict[str, str],
+    conf_values: dict[str, str],
+) -> str:
+    """botocore's provider order: assume-role, web identity, SSO, credentials file, process,
+    config file, container, instance metadata."""
+    if merged.get("role_arn") and (merged.get("source_profile") or merged.get("credential_source")):
+        return "assume-role"
+    role = merged.get("role_arn") or env.get("AWS_ROLE_ARN")
+    token = merged.get("web_identity_token_file") or env.get("AWS_WEB_IDENTITY_TOKEN_FILE")
+    if role and token:
+        return "web-identity"
+    if any(merged.get(key) for key in _SSO_KEYS):
+        return "sso"
+    if cred_values.get("aws_access_key_id") and cred_values.get("aws_secret_access_key"):
+        return STATIC
+    if merged.get("credential_process"):
+        return "process"
+    if conf_values.get("aws_access_key_id") and conf_values.get("aws_secret_access_key"):
+        return STATIC
+    if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or env.get(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+    ):
+        return "container"
+    if merged.get("login_session"):
+        return "login"
+    return "instance"
+
+
+def _section_chain(
+    name: str, config: dict[str, list[str]], creds: dict[str, list[str]]
+) -> list[str]:
+    """Raw lines of the profile's sections and of every section it refers to."""
+    out: list[str] = []
+    seen: set[str] = set()
+    todo = [name]
+    while todo and len(seen) < 16:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        conf = config.get(_config_section_name(current), [])
+        cred = creds.get(current, [])
+        out.append(f"[config {current}]")
+        out.extend(conf)
+        out.append(f"[credentials {current}]")
+        out.extend(cred)
+        values = section_values(conf)
+        values.update(section_values(cred))
+        if values.get("source_profile"):
+            todo.append(values["source_profile"])
+        session = values.get("sso_session")
+        if session:
+            out.append(f"[sso-session {session}]")
+            out.extend(config.get("sso-session " + session, []))
+    return out

@@ -1,0 +1,180 @@
+"""A small append-only log file: levels, size-based rotation safe across processes, redaction.
+
+Not the ``logging`` module: importing it costs more than the Go helper's whole run, and nothing is
+written (or opened) unless a message at or above the level is logged, so a cache hit pays nothing.
+Every line goes through ``redact``: tokens, passwords, secret keys and session tokens never reach
+the file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "off": 100}
+REDACTED = "[REDACTED]"
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
+    """Remove known secrets and anything shaped like a credential from ``text``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    import re
+
+    # key=value / key: value pairs naming a secret
+    text = re.sub(
+        r"(?i)(?<![\w-])((?:aws_)?(?:secret_access_key|secret_key|session_token|secret|password|"
+        r"passwd|token|authorization_?token|authorization)[\"']?\s*[=:]\s*[\"']?)(?![\s\"'])"
+        r"([^\s\"',&}]+)",
+        lambda m: m.group(1) + REDACTED,
+        text,
+    )
+    # URL userinfo passwords and query values
+    text = re.sub(r"(://[^/\s:@]+:)[^@\s/]+@", r"\1xxxxx@", text)
+    text = re.sub(r"([?&][^=&\s#]+=)[^&\s#]+", r"\1redacted", text)
+    # long base64 runs (ECR tokens, session tokens, JWTs) and secret-key-shaped strings
+    text = re.sub(r"[A-Za-z0-9+/_\-]{32,}={0,2}", _redact_run, text)
+    return text
+
+
+def _redact_run(match: object) -> str:
+    """Redact a long base64-looking run, but not a file path (many slashes, one case)."""
+    run: str = match.group(0)  # type: ignore[attr-defined]
+    if run.count("/") * 16 > len(run) or run.startswith("/"):
+        return run
+    kinds = (
+        any(c.islower() for c in run),
+        any(c.isupper() for c in run),
+        any(c.isdigit() for c in run),
+    )
+    return REDACTED if all(kinds) else run
+
+
+class Log:
+    """Append lines to one file at or above a level; opened only when first needed."""
+
+    def __init__(self, path: str, level: str = "info", max_bytes: int = 1024 * 1024) -> None:
+        self.path = path
+        self.threshold = LEVELS.get(level, 20)
+        self.max_bytes = max_bytes
+        self.secrets: set[str] = set()
+        self._fd: int | None = None
+        self._broken = False
+        self.echo: list[str] | None = None  # tests and doctor may capture lines here
+
+    def enabled(self, level: str) -> bool:
+        """Whether a message at ``level`` would be written anywhere."""
+        return LEVELS[level] >= self.threshold and (bool(self.path) or self.echo is not None)
+
+    def add_secret(self, secret: str) -> None:
+        """Never write this string (a token, password or key)."""
+        if secret:
+            self.secrets.add(secret)
+
+    def debug(self, msg: str, *args: object) -> None:
+        """Log at debug level."""
+        self._log("debug", msg, args)
+
+    def info(self, msg: str, *args: object) -> None:
+        """Log at info level."""
+        self._log("info", msg, args)
+
+    def warning(self, msg: str, *args: object) -> None:
+        """Log at warning level."""
+        self._log("warning", msg, args)
+
+    def error(self, msg: str, *args: object) -> None:
+        """Log at error level."""
+        self._log("error", msg, args)
+
+    def _log(self, level: str, msg: str, args: tuple[object, ...]) -> None:
+        if not self.enabled(level):
+            return
+        try:
+            text = msg % args if args else msg
+        except (TypeError, ValueError):
+            text = f"{msg} {args!r}"
+        text = redact(text, self.secrets).replace("\n", "\\n")
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e3):03d}Z"
+        line = f'time="{stamp}" level={level} pid={os.getpid()} msg="{text}"\n'
+        if self.echo is not None:
+            self.echo.append(line)
+        if self.path:
+            self._write(line.encode("utf-8", "replace"))
+
+    def _open(self) -> int | None:
+        if self._broken:
+            return None
+        if self._fd is None:
+            try:
+                parent = os.path.dirname(self.path)
+                if parent and not os.path.isdir(parent):
+                    os.makedirs(parent, 0o700)
+                    os.chmod(parent, 0o700)
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
+                self._fd = os.open(self.path, flags, 0o600)
+                if os.fstat(self._fd).st_mode & 0o077:
+                    os.fchmod(self._fd, 0o600)
+            except OSError:
+                self._broken = True  # logging must never break a request
+                return None
+        return self._fd
+
+    def _write(self, data: bytes) -> None:
+        fd = self._open()
+        if fd is None:
+            return
+        try:
+            if os.fstat(fd).st_size + len(data) > self.max_bytes:
+                fd = self._rotate(fd)
+                if fd is None:
+                    return
+            os.write(fd, data)
+        except OSError:
+            self._broken = True
+
+    def _rotate(self, fd: int) -> int | None:
+        """Rename the full log to ``.1`` under a lock; every writer then reopens by name."""
+        import fcntl
+
+        lock_path = self.path + ".lock"
+        try:
+            lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+        except OSError:
+            return fd
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                st = os.stat(self.path, follow_symlinks=False)
+                mine = os.fstat(fd)
+                if (st.st_ino, st.st_dev) == (mine.st_ino, mine.st_dev) and (
+                    st.st_size > self.max_bytes // 2
+                ):
+                    os.replace(self.path, self.path + ".1")
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+            self._fd = None
+            return self._open()
+        finally:
+            os.close(lock)
+
+    def close(self) -> None:
+        """Close the file if open."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def stderr_line(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> None:
+    """One redacted line on stderr (clients pass it through to the user)."""
+    try:
+        sys.stderr.write(redact(text, secrets).replace("\n", " ") + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass

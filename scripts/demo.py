@@ -1,0 +1,56 @@
+"""The main job, end to end, with no AWS account: a `get` through the Docker SDK for Python.
+
+Starts the local ECR stand-in, points the helper at it with AWS_ENDPOINT_URL_ECR, and asks
+``docker.credentials.Store("ecr-login")`` for a registry's credentials twice (the second answer
+comes from the cache, with no AWS call).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import docker.credentials  # noqa: E402
+
+from standin import StandIn  # noqa: E402
+
+HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
+
+
+def main() -> int:
+    bin_dir = Path(sys.executable).parent
+    with StandIn() as aws, tempfile.TemporaryDirectory() as home:
+        env = {
+            "HOME": home,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLEDEMO",
+            "AWS_SECRET_ACCESS_KEY": "demo-secret-key",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL_ECR": aws.url,
+            "AWS_ENDPOINT_URL_ECR_PUBLIC": aws.url,
+        }
+        os.environ.update(env)  # the SDK's subprocess inherits os.environ
+        store = docker.credentials.Store("ecr-login", environment=env)
+        print(f"AWS stand-in: {aws.url}")
+        print(f"helper:       {store.exe}")
+        for label in ("first get (fetches a token)", "second get (cache hit)"):
+            started = time.perf_counter()
+            answer = store.get(HOST)
+            elapsed = (time.perf_counter() - started) * 1000
+            print(f"{label}: {elapsed:.0f} ms")
+            print(f"  {answer}")
+        print(f"GetAuthorizationToken calls made: {aws.count()}")
+        print(f"cache file: {home}/.ecr/cache.json")
+        return 0 if aws.count() == 1 and answer["Username"] == "AWS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Shared fixtures: an isolated environment, the AWS stand-in, moto's STS, and helper runners."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+from standin import StandIn  # noqa: E402
+
+ROOT = TESTS.parent
+BIN = Path(sys.executable).parent
+CONSOLE_SCRIPT = BIN / "docker-credential-ecr-login"
+DIST = ROOT / "dist"
+ONEDIR = DIST / "docker-credential-ecr-login" / "docker-credential-ecr-login"
+STATIC = DIST / "docker-credential-ecr-login-static"
+HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; a skip locally, a failure when CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (.ci/run installs it)"
+        if IN_CI:
+            pytest.fail(message + " and CI=true: a missing tool is a failure")
+        pytest.skip(message)
+    return path
+
+
+def helper_builds() -> list[Any]:
+    """The console script always; the frozen builds when ``make binary`` has made them."""
+    builds = [pytest.param(str(CONSOLE_SCRIPT), id="console-script")]
+    for name, path in (("onedir", ONEDIR), ("static", STATIC)):
+        if path.exists() or os.environ.get("ECR_TEST_FROZEN") == "1":
+            builds.append(pytest.param(str(path), id=name, marks=pytest.mark.frozen))
+    return builds
+
+
+@pytest.fixture(params=helper_builds())
+def helper_exe(request: pytest.FixtureRequest) -> str:
+    """Each build of the helper in turn (the frozen ones only when built)."""
+    path = str(request.param)
+    if not Path(path).exists():
+        pytest.fail(f"{path} is missing although ECR_TEST_FROZEN=1 (run make binary)")
+    return path
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    """A fresh ECR / ECR Public stand-in for one test."""
+    server = StandIn().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty home directory."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """An environment with nothing from the developer's machine in it."""
+    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")}
+    keep.update(
+        {
+            "HOME": str(home),
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "DOCKER_CONFIG": str(home / ".docker"),
+            "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    return keep
+
+
+@pytest.fixture
+def env(home: Path, standin: StandIn) -> dict[str, str]:
+    """Static keys, every ECR endpoint at the stand-in."""
+    values = base_env(home)
+    values.update(
+        {
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_ENDPOINT_URL_ECR": standin.url,
+            "AWS_ENDPOINT_URL_ECR_PUBLIC": standin.url,
+        }
+    )
+    return values
+
+
+Runner = Callable[..., subprocess.CompletedProcess[bytes]]
+
+
+def run_helper(
+    exe: str,
+    args: list[str],
+    stdin: bytes | None = b"",
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a helper build and capture stdout and stderr as bytes."""
+    return subprocess.run(
+        [exe, *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def run(env: dict[str, str]) -> Runner:
+    """Run the console script with the test environment (override with ``env=``)."""
+
+    def runner(
+        args: list[str], stdin: bytes | None = b"", env_: dict[str, str] | None = None, **kw: Any
+    ) -> subprocess.CompletedProcess[bytes]:
+        return run_helper(str(CONSOLE_SCRIPT), args, stdin, env_ if env_ is not None else env, **kw)
+
+    return runner
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server (STS for IRSA and profile tests), one per session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

@@ -1,0 +1,310 @@
+"""Token fetches over real HTTP: the stand-in for ECR / ECR Public, moto's server for STS."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import HOST, Runner
+from standin import StandIn
+
+PUBLIC = "public.ecr.aws"
+
+
+def creds(out: bytes) -> dict[str, str]:
+    value: dict[str, str] = json.loads(out)
+    return value
+
+
+def closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def test_get_fetches_for_the_account_and_region_of_the_host(run: Runner, standin: StandIn) -> None:
+    result = run(["get"], HOST.encode())
+    assert result.returncode == 0, result
+    assert creds(result.stdout) == {
+        "ServerURL": HOST,
+        "Username": "AWS",
+        "Secret": "123456789012-eu-west-2-1",
+    }
+    (call,) = standin.calls
+    assert (call.service, call.region, call.registry_ids) == ("ecr", "eu-west-2", ["123456789012"])
+
+
+def test_second_get_is_served_from_the_cache(run: Runner, standin: StandIn) -> None:
+    first = run(["get"], HOST.encode())
+    second = run(["get"], f"https://{HOST}/v2/".encode())
+    assert first.returncode == second.returncode == 0
+    assert creds(first.stdout)["Secret"] == creds(second.stdout)["Secret"]
+    assert creds(second.stdout)["ServerURL"] == f"https://{HOST}/v2/"
+    assert standin.count() == 1
+
+
+def test_token_keyed_by_requested_account_not_proxy_endpoint(run: Runner, standin: StandIn) -> None:
+    # Some partitions and stand-ins answer with another host in proxyEndpoint.
+    standin.proxy_endpoint_template = "https://{account}.dkr.ecr.{region}.example.invalid"
+    assert run(["get"], HOST.encode()).returncode == 0
+    assert run(["get"], HOST.encode()).returncode == 0
+    assert standin.count() == 1
+
+
+def test_public_registry_calls_ecr_public_in_us_east_1(run: Runner, standin: StandIn) -> None:
+    result = run(["get"], PUBLIC.encode())
+    assert result.returncode == 0, result
+    assert creds(result.stdout)["Username"] == "AWS"
+    (call,) = standin.calls
+    assert (call.service, call.region) == ("ecr-public", "us-east-1")
+
+
+def test_china_registry_calls_its_region(run: Runner, standin: StandIn) -> None:
+    host = "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn"
+    assert run(["get"], host.encode()).returncode == 0
+    (call,) = standin.calls
+    assert (call.region, call.registry_ids) == ("cn-north-1", ["210987654321"])
+
+
+@pytest.mark.parametrize(
+    ("host", "endpoint"),
+    [
+        pytest.param(
+            "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com",
+            "api.ecr-fips.us-east-1.amazonaws.com:443",
+            id="fips",
+        ),
+        pytest.param(
+            "123456789012.dkr-ecr.us-west-2.on.aws", "ecr.us-west-2.api.aws:443", id="dualstack"
+        ),
+        pytest.param(
+            "123456789012.dkr-ecr-fips.us-gov-east-1.on.aws",
+            "ecr-fips.us-gov-east-1.api.aws:443",
+            id="dualstack-fips-govcloud",
+        ),
+        pytest.param(
+            "123456789012.dkr.ecr.us-west-2.amazonaws.com",
+            "api.ecr.us-west-2.amazonaws.com:443",
+            id="plain",
+        ),
+        pytest.param("ecr-public.aws.com", "ecr-public.us-east-1.api.aws:443", id="public-ds"),
+    ],
+)
+def test_host_selects_the_api_endpoint_without_extra_variables(
+    run: Runner, env: dict[str, str], standin: StandIn, host: str, endpoint: str
+) -> None:
+    # No endpoint override: the CONNECT through the proxy shows which endpoint botocore chose.
+    env = {k: v for k, v in env.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env.update({"HTTPS_PROXY": standin.url, "AWS_ECR_TIMEOUT": "2"})
+    result = run(["get"], host.encode(), env_=env)
+    assert result.stdout == b"credentials not found in native keychain\n"
+    assert standin.connects[0] == endpoint
+
+
+def write_token(path: Path, sub: str) -> None:
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    claims = {"iss": "https://oidc.eks.eu-west-2.amazonaws.com/id/X", "sub": sub}
+    path.write_text(f"{part({'alg': 'RS256'})}.{part(claims)}.sig")
+
+
+@pytest.fixture
+def irsa_env(env: dict[str, str], moto_server: str, tmp_path: Path) -> dict[str, str]:
+    token = tmp_path / "token"
+    write_token(token, "system:serviceaccount:ci:runner")
+    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env.update(
+        {
+            "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/irsa-runner",
+            "AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
+            "AWS_ENDPOINT_URL_STS": moto_server,
+        }
+    )
+    return env
+
+
+def test_irsa_web_identity_through_sts(
+    run: Runner, irsa_env: dict[str, str], standin: StandIn
+) -> None:
+    result = run(["get"], HOST.encode(), env_=irsa_env)
+    assert result.returncode == 0, result
+    (call,) = standin.calls
+    # The ECR call was signed with the role's temporary key from STS, not a static key.
+    assert call.access_key_id and call.access_key_id.startswith("ASIA")
+
+
+def test_irsa_second_get_needs_no_sts_call(
+    run: Runner, irsa_env: dict[str, str], standin: StandIn
+) -> None:
+    assert run(["get"], HOST.encode(), env_=irsa_env).returncode == 0
+    # Break every network path (a proxy at a closed port): a hit must not need STS or ECR.
+    dead = f"http://127.0.0.1:{closed_port()}"
+    irsa_env.update({"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead})
+    result = run(["get"], HOST.encode(), env_=irsa_env)
+    assert result.returncode == 0, result
+    assert standin.count() == 1
+
+
+def test_profile_from_config_files(
+    run: Runner, env: dict[str, str], home: Path, standin: StandIn
+) -> None:
+    aws = home / ".aws"
+    aws.mkdir()
+    (aws / "credentials").write_text(
+        "[ci]\naws_access_key_id = AKIDPROFILEKEY\naws_secret_access_key = profilesecret\n"
+    )
+    (aws / "config").write_text("[profile ci]\nregion = eu-west-2\n")
+    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env["AWS_PROFILE"] = "ci"
+    assert run(["get"], HOST.encode(), env_=env).returncode == 0
+    assert standin.calls[0].access_key_id == "AKIDPROFILEKEY"
+
+
+def test_assume_role_profile_through_sts(
+    run: Runner, env: dict[str, str], home: Path, standin: StandIn, moto_server: str
+) -> None:
+    aws = home / ".aws"
+    aws.mkdir()
+    (aws / "credentials").write_text(
+        "[base]\naws_access_key_id = AKIDBASEKEY\naws_secret_access_key = basesecret\n"
+    )
+    (aws / "config").write_text(
+        "[profile deploy]\nrole_arn = arn:aws:iam::111122223333:role/deploy\n"
+        "source_profile = base\nregion = eu-west-2\n"
+    )
+    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env.update({"AWS_PROFILE": "deploy", "AWS_ENDPOINT_URL_STS": moto_server})
+    for _ in range(2):
+        result = run(["get"], HOST.encode(), env_=env)
+        assert result.returncode == 0, result
+    assert standin.count() == 1
+    assert standin.calls[0].access_key_id.startswith("ASIA")
+
+
+def test_access_denied_is_not_found_with_the_cause_on_stderr(run: Runner, standin: StandIn) -> None:
+    standin.default_fault = "denied"
+    result = run(["get"], HOST.encode())
+    assert result.stdout == b"credentials not found in native keychain\n"
+    assert result.returncode == 1
+    assert b"AccessDeniedException" in result.stderr
+    assert result.stderr.count(b"\n") == 1
+    assert standin.count() == 1  # not retried
+
+
+@pytest.mark.parametrize("fault", ["throttle", "http429", "5xx", "503"])
+def test_throttling_and_5xx_are_retried(run: Runner, standin: StandIn, fault: str) -> None:
+    standin.faults = [fault]
+    result = run(["get"], HOST.encode())
+    assert result.returncode == 0, result
+    assert standin.count() == 2
+    assert creds(result.stdout)["Secret"] == "123456789012-eu-west-2-2"
+
+
+def test_throttling_that_never_ends_answers_within_the_bound(
+    run: Runner, env: dict[str, str], standin: StandIn
+) -> None:
+    standin.default_fault = "throttle"
+    started = time.monotonic()
+    result = run(["get"], HOST.encode())
+    elapsed = time.monotonic() - started
+    assert result.stdout == b"credentials not found in native keychain\n"
+    assert b"ThrottlingException" in result.stderr
+    assert standin.count() >= 2
+    assert elapsed < 3.0 + 1.5
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "bound"),
+    [
+        pytest.param("refused", 3.0, id="refused"),
+        pytest.param("hang", 3.0, id="hang"),
+        pytest.param("unresolvable", 3.0, id="unresolvable"),
+    ],
+)
+def test_unreachable_endpoint_answers_within_the_bound(
+    run: Runner, env: dict[str, str], standin: StandIn, endpoint: str, bound: float
+) -> None:
+    if endpoint == "refused":
+        env["AWS_ENDPOINT_URL_ECR"] = f"http://127.0.0.1:{closed_port()}"
+    elif endpoint == "hang":
+        standin.default_fault = "hang"
+    else:
+        env["AWS_ENDPOINT_URL_ECR"] = "http://ecr.does-not-resolve.invalid"
+    started = time.monotonic()
+    result = run(["get"], HOST.encode(), env_=env)
+    elapsed = time.monotonic() - started
+    assert result.stdout == b"credentials not found in native keychain\n"
+    assert result.returncode == 1
+    assert result.stderr.startswith(b"docker-credential-ecr-login: ")
+    assert elapsed < bound + 1.5, elapsed
+
+
+def test_timeout_is_configurable(run: Runner, env: dict[str, str], standin: StandIn) -> None:
+    standin.default_fault = "hang"
+    env["AWS_ECR_TIMEOUT"] = "1"
+    started = time.monotonic()
+    result = run(["get"], HOST.encode(), env_=env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert b"within 1 s" in result.stderr
+    assert elapsed < 1.0 + 1.5
+
+
+def test_credential_resolution_counts_toward_the_bound(
+    run: Runner, irsa_env: dict[str, str], standin: StandIn
+) -> None:
+    # STS hangs (the stand-in answers nothing): IRSA resolution itself must be bounded.
+    standin.default_fault = "hang"
+    irsa_env["AWS_ENDPOINT_URL_STS"] = standin.url
+    started = time.monotonic()
+    result = run(["get"], HOST.encode(), env_=irsa_env)
+    assert result.returncode == 1
+    assert time.monotonic() - started < 3.0 + 1.5
+
+
+def test_no_credentials_is_not_found(run: Runner, env: dict[str, str], standin: StandIn) -> None:
+    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    started = time.monotonic()
+    result = run(["get"], HOST.encode(), env_=env)
+    assert result.stdout == b"credentials not found in native keychain\n"
+    assert b"NoCredentials" in result.stderr
+    assert standin.count() == 0
+    assert time.monotonic() - started < 4.5
+
+
+@pytest.mark.parametrize("fault", ["bad-token", "no-colon-token", "malformed", "empty"])
+def test_malformed_answers_are_not_found_and_not_cached(
+    run: Runner, home: Path, standin: StandIn, fault: str
+) -> None:
+    standin.faults = [fault]
+    result = run(["get"], HOST.encode())
+    assert result.stdout == b"credentials not found in native keychain\n"
+    cache = home / ".ecr" / "cache.json"
+    assert not cache.exists() or json.loads(cache.read_text())["Registries"] == {}
+
+
+def test_secrets_never_reach_stderr_or_the_log(
+    run: Runner, env: dict[str, str], home: Path, standin: StandIn
+) -> None:
+    env["AWS_ECR_LOG_LEVEL"] = "debug"
+    standin.password_template = "s3cr3t-password-{serial}"
+    assert run(["get"], HOST.encode(), env_=env).returncode == 0
+    assert run(["get"], HOST.encode(), env_=env).returncode == 0
+    standin.default_fault = "denied"
+    run(["get"], b"123456789012.dkr.ecr.us-east-1.amazonaws.com", env_=env)
+    log = (home / ".ecr" / "log" / "ecr-login.log").read_text()
+    assert "get: fetching a token" in log
+    for secret in (
+        "s3cr3t-password",
+        "wJalrXUtnFEMI",
+        base64.b64encode(b"AWS:s3cr3t").decode()[:12],
+    ):
+        assert secret not in log

@@ -9,10 +9,15 @@ from __future__ import annotations
 import time
 
 from docker_credential_ecr_py import _cache, _identity
-from docker_credential_ecr_py._config import Settings, home_dir
+from docker_credential_ecr_py._config import (
+    RegistryConfig,
+    Settings,
+    home_dir,
+    load_registry_config,
+)
 from docker_credential_ecr_py._errors import CredentialsNotFound, NotImplementedByHelper
 from docker_credential_ecr_py._log import Log
-from docker_credential_ecr_py._registry import Registry, parse, registry_host
+from docker_credential_ecr_py._registry import Registry, host_of, parse, registry_host
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
 if TYPE_CHECKING:
@@ -55,8 +60,7 @@ class EcrHelper:
 
             self._memory = TLRUCache(maxsize=256, ttu=until, timer=clock)
         self._home = home_dir(settings.env)
-        self.aliases: dict[str, str] = {}
-        self.profiles: dict[str, str] = {}
+        self._config: RegistryConfig | None = None
         for problem in settings.invalid:
             self.log.warning("config: %s", problem)
 
@@ -75,20 +79,40 @@ class EcrHelper:
                 self.log.info("cache: using %s: %s", where, "; ".join(reasons))
         return self._cache
 
+    def config(self) -> RegistryConfig:
+        """Aliases and per-registry profiles; problems are logged and said once on stderr."""
+        if self._config is None:
+            cache = self.cache()
+            self._config = load_registry_config(self.settings.config_file, cache.directory)
+            if self._config.problems:
+                from docker_credential_ecr_py._log import stderr_line
+
+                for problem in self._config.problems:
+                    self.log.warning("config: %s", problem)
+                stderr_line(
+                    f"docker-credential-ecr-login: config: {self._config.problems[0]}"
+                    + (
+                        f" (+{len(self._config.problems) - 1} more)"
+                        if len(self._config.problems) > 1
+                        else ""
+                    )
+                )
+        return self._config
+
     def identity(self, profile: str | None = None) -> Identity:
         """The caller's identity as the cache sees it (no network)."""
         return _identity.resolve(self.settings.env, self._home, profile)
 
-    def registry(self, server_url: str) -> Registry | None:
-        """The registry a server URL names (after aliases), or ``None``."""
-        registry = parse(server_url)
-        if registry is None and self.aliases:
-            from docker_credential_ecr_py._registry import host_of
-
-            target = self.aliases.get(host_of(server_url))
-            if target:
-                registry = parse(target)
-        return registry
+    def registry(self, server_url: str) -> tuple[Registry | None, str | None]:
+        """The registry a server URL names (aliases first) and the profile mapped to it."""
+        config = self.config()
+        host = host_of(server_url)
+        target = config.aliases.get(host)
+        registry = parse(target) if target else parse(server_url)
+        if registry is None:
+            return None, None
+        profile = config.profiles.get(host) or config.profiles.get(registry.host)
+        return registry, profile
 
     def _legacy_keys(self) -> bool:
         return not _cache.fips_mode(self.settings.env.get("GODEBUG", ""))
@@ -97,10 +121,10 @@ class EcrHelper:
 
     def get(self, server_url: str) -> tuple[str, str]:
         """``(username, secret)`` for a registry, from cache or from ECR."""
-        registry = self.registry(server_url)
+        registry, profile = self.registry(server_url)
         if registry is None:
             raise CredentialsNotFound(f"{server_url!r} is not an Amazon ECR registry")
-        identity = self.identity(self.profiles.get(registry.host))
+        identity = self.identity(profile)
         keys = _cache.keys_for(identity, registry, self._legacy_keys())
         now = self.clock()
         if self._memory is not None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import ACCESS_KEY, HOST, SECRET_KEY, Runner
 from standin import StandIn
 

@@ -66,6 +66,12 @@ def _civil_from_days(days: int) -> tuple[int, int, int]:
     return yoe + era * 400 + (month <= 2), month, day
 
 
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 def parse_time(text: str) -> float:
     """Seconds since the epoch from an RFC 3339 timestamp (``Z`` or ``±hh:mm``, any fraction)."""
     if len(text) < 20 or text[4] != "-" or text[7] != "-" or text[10] not in "Tt":
@@ -74,7 +80,9 @@ def parse_time(text: str) -> float:
         raise ValueError(f"not an RFC 3339 time: {text!r}")
     year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
     hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+    if not (1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
+        raise ValueError(f"day out of range: {text!r}")
+    if not (hour < 24 and minute < 60 and second < 60):
         raise ValueError(f"not an RFC 3339 time: {text!r}")
     rest = text[19:]
     fraction = 0.0
@@ -476,9 +484,10 @@ def _dir_usable(path: str, strict: bool) -> str:
     try:
         st = os.lstat(path) if strict else os.stat(path)
     except FileNotFoundError:
+        from docker_credential_ecr_py._log import makedirs_private
+
         try:
-            os.makedirs(path, 0o700)
-            os.chmod(path, 0o700)
+            makedirs_private(path)
             st = os.lstat(path)
         except OSError as err:
             return f"cannot create {path}: {err.strerror}"

@@ -162,7 +162,7 @@ def load_registry_config(path: str, cache_dir: str) -> RegistryConfig:
         return config
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return config
     except OSError as err:
         config.problems.append(f"cannot read {path}: {err.strerror}")

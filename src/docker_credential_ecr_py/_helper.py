@@ -157,7 +157,12 @@ class EcrHelper:
         cache = self.cache()
         timeout = self.settings.timeout
         waited_from = time.monotonic()
-        with cache.fetch_lock(keys[0], timeout) as lock:
+        try:
+            lock = cache.fetch_lock(keys[0], timeout)
+        except _cache.CacheError as err:
+            self.log.warning("cache: %s; fetching without the lock", err)
+            lock = _cache.NullCache().fetch_lock(keys[0], timeout)
+        with lock:
             waited = time.monotonic() - waited_from
             now = self.clock()
             if lock.acquired:

@@ -102,15 +102,22 @@ def read_ini_sections(path: str) -> dict[str, list[str]]:
         return {}
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
+    key_indent = -1  # indentation of the last key line; deeper lines continue its value
     for raw in data.decode("utf-8", "replace").splitlines():
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
+        indent = len(raw) - len(raw.lstrip(" \t"))
+        if current is not None and key_indent >= 0 and indent > key_indent:
+            current.append("  " + line)  # a continuation, as configparser reads it
+            continue
         if line.startswith("[") and line.endswith("]"):
             current = sections.setdefault(line[1:-1].strip(), [])
+            key_indent = -1
             continue
         if current is not None:
-            current.append(line if raw[:1] not in " \t" else "  " + line)
+            current.append(line)
+            key_indent = indent
     return sections
 
 

@@ -54,6 +54,24 @@ def _redact_run(match: object) -> str:
     return REDACTED if all(kinds) else run
 
 
+def makedirs_private(path: str) -> None:
+    """Create ``path`` and any missing parents, each 0700 whatever the umask."""
+    missing = []
+    current = path
+    while current and not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(directory, 0o700)
+
+
 class Log:
     """Append lines to one file at or above a level; opened only when first needed."""
 
@@ -114,8 +132,7 @@ class Log:
             try:
                 parent = os.path.dirname(self.path)
                 if parent and not os.path.isdir(parent):
-                    os.makedirs(parent, 0o700)
-                    os.chmod(parent, 0o700)
+                    makedirs_private(parent)
                 flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
                 self._fd = os.open(self.path, flags, 0o600)
                 if os.fstat(self._fd).st_mode & 0o077:

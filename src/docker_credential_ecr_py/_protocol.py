@@ -153,11 +153,16 @@ def read_store_request(stream: BinaryIO) -> StoreRequest:
     stripped = text.lstrip(" \t\r\n")
     if not stripped:
         raise ProtocolError("EOF")
+    decoder = json.JSONDecoder(object_pairs_hook=_Object, parse_constant=_no_constants)
     try:
-        value, _ = json.JSONDecoder(object_pairs_hook=list).raw_decode(stripped)
+        value, _ = decoder.raw_decode(stripped)
+    except _GoConstant as err:
+        raise ProtocolError(str(err)) from None
     except json.JSONDecodeError as err:
         raise ProtocolError(_go_decode_message(stripped, err)) from None
-    if not isinstance(value, list):
+    if value is None:
+        value = _Object()  # Go: decoding null into a struct leaves it unchanged
+    if not isinstance(value, _Object):
         kind = _go_type_name(value)
         raise ProtocolError(
             f"json: cannot unmarshal {kind} into Go value of type credentials.Credentials"
@@ -165,7 +170,7 @@ def read_store_request(stream: BinaryIO) -> StoreRequest:
     fields = {"serverurl": "", "username": "", "secret": ""}
     names = {"serverurl": "ServerURL", "username": "Username", "secret": "Secret"}
     for key, item in value:
-        folded = key.lower()
+        folded = key.casefold()  # Go matches field names with Unicode case folding
         if folded not in fields:
             continue
         if item is None:
@@ -183,7 +188,23 @@ def read_store_request(stream: BinaryIO) -> StoreRequest:
     return StoreRequest(fields["serverurl"], fields["username"], fields["secret"])
 
 
+class _Object(list[tuple[str, object]]):
+    """A decoded JSON object as its (key, value) pairs, told apart from a JSON array."""
+
+
+class _GoConstant(ValueError):
+    """``NaN``/``Infinity``: Python's json accepts them, Go's does not."""
+
+
+def _no_constants(name: str) -> object:
+    if name.startswith("-"):
+        raise _GoConstant(f"invalid character {name[1]!r} in numeric literal")
+    raise _GoConstant(f"invalid character {name[0]!r} looking for beginning of value")
+
+
 def _go_type_name(value: object) -> str:
+    if isinstance(value, _Object):
+        return "object"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):

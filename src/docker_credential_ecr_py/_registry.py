@@ -25,6 +25,9 @@ _SUFFIXES = {
 _DIGITS = frozenset("0123456789")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _REGION_CHARS = _ALNUM | frozenset("-_")
+_USERINFO = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:%"
+)
 
 
 class Registry:
@@ -83,6 +86,8 @@ def host_of(server_url: str) -> str:
     and fragment, a ``:port`` and one trailing dot. Returns ``""`` when nothing host-like is left.
     """
     text = server_url.strip()
+    if any(ord(c) < 0x20 or c == "\x7f" for c in text):
+        return ""  # as Go's url.Parse: "invalid control character in URL"
     lower = text.lower()
     for scheme in ("https://", "http://"):
         if lower.startswith(scheme):
@@ -94,6 +99,8 @@ def host_of(server_url: str) -> str:
             text = text[:cut]
     at = text.rfind("@")
     if at >= 0:
+        if not all(c in _USERINFO for c in text[:at]):
+            return ""  # as Go's url.Parse: "invalid userinfo"
         text = text[at + 1 :]
     colon = text.rfind(":")
     if colon >= 0:
@@ -103,6 +110,8 @@ def host_of(server_url: str) -> str:
         text = text[:colon]
     if text.endswith("."):
         text = text[:-1]
+    if not text.isascii():
+        return ""  # checked before lower(): "\u212a".lower() is "k"
     return text.lower()
 
 

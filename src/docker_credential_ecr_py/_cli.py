@@ -32,18 +32,15 @@ EXTRA_COMMANDS = {
 
 
 def build_flavour() -> str:
-    """Which build is running: the console script, the PyInstaller onedir, or the static file."""
+    """Which build is running: the console script, the PyInstaller onedir, or the static file.
+
+    A frozen build carries its own ``_build_info`` (written by the PyInstaller spec).
+    """
     if not getattr(sys, "frozen", False):
         return "console script"
-    try:
-        from docker_credential_ecr_py import _build_info  # type: ignore[attr-defined]
+    from docker_credential_ecr_py import _build_info
 
-        flavour: str = _build_info.FLAVOUR
-    except ImportError:
-        flavour = "onedir"
-    if os.environ.get("STATICX_PROG_PATH") or os.environ.get("STATICX_BUNDLE_DIR"):
-        return "static"
-    return flavour
+    return _build_info.FLAVOUR
 
 
 def banner() -> str:

@@ -149,17 +149,14 @@ def read_store_request(stream: BinaryIO) -> StoreRequest:
     """
     import json
 
-    text = decode(read_lines(stream))
-    stripped = text.lstrip(" \t\r\n")
-    if not stripped:
-        raise ProtocolError("EOF")
-    decoder = json.JSONDecoder(object_pairs_hook=_Object, parse_constant=_no_constants)
+    from docker_credential_ecr_py._gojson import GoSyntaxError, first_value
+
     try:
-        value, _ = decoder.raw_decode(stripped)
-    except _GoConstant as err:
+        raw = first_value(read_lines(stream))
+    except GoSyntaxError as err:
         raise ProtocolError(str(err)) from None
-    except json.JSONDecodeError as err:
-        raise ProtocolError(_go_decode_message(stripped, err)) from None
+    # Syntax is Go-checked; Python decodes the value (Go too replaces invalid UTF-8 with U+FFFD).
+    value = json.loads(raw.decode("utf-8", "replace"), object_pairs_hook=_Object)
     if value is None:
         value = _Object()  # Go: decoding null into a struct leaves it unchanged
     if not isinstance(value, _Object):
@@ -192,16 +189,6 @@ class _Object(list[tuple[str, object]]):
     """A decoded JSON object as its (key, value) pairs, told apart from a JSON array."""
 
 
-class _GoConstant(ValueError):
-    """``NaN``/``Infinity``: Python's json accepts them, Go's does not."""
-
-
-def _no_constants(name: str) -> object:
-    if name.startswith("-"):
-        raise _GoConstant(f"invalid character {name[1]!r} in numeric literal")
-    raise _GoConstant(f"invalid character {name[0]!r} looking for beginning of value")
-
-
 def _go_type_name(value: object) -> str:
     if isinstance(value, _Object):
         return "object"
@@ -214,22 +201,3 @@ def _go_type_name(value: object) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
-
-
-def _go_decode_message(text: str, err: Exception) -> str:
-    """Go's decoder message for the common syntax errors; a close paraphrase otherwise."""
-    pos = getattr(err, "pos", 0)
-    if pos >= len(text):
-        return "unexpected EOF"
-    ch = text[pos]
-    shown = "'" + ("\\'" if ch == "'" else ch) + "'"
-    if pos == 0:
-        return f"invalid character {shown} looking for beginning of value"
-    msg = getattr(err, "msg", "")
-    if "property name" in msg:
-        return f"invalid character {shown} looking for beginning of object key string"
-    if "delimiter" in msg and ":" in msg:
-        return f"invalid character {shown} after object key"
-    if "delimiter" in msg:
-        return f"invalid character {shown} after object key:value pair"
-    return f"invalid character {shown} looking for beginning of value"

@@ -85,7 +85,7 @@ def host_of(server_url: str) -> str:
     Drops one ``https://`` or ``http://`` scheme (any case), a ``user@`` prefix, the path, query
     and fragment, a ``:port`` and one trailing dot. Returns ``""`` when nothing host-like is left.
     """
-    text = server_url.strip()
+    text = server_url.strip(" \t\n\v\f\r")
     if any(ord(c) < 0x20 or c == "\x7f" for c in text):
         return ""  # as Go's url.Parse: "invalid control character in URL"
     lower = text.lower()

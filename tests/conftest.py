@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +15,15 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from standin import StandIn  # noqa: E402
-
-ROOT = TESTS.parent
-BIN = Path(sys.executable).parent
-CONSOLE_SCRIPT = BIN / "docker-credential-ecr-login"
-DIST = ROOT / "dist"
-ONEDIR = DIST / "docker-credential-ecr-login" / "docker-credential-ecr-login"
-STATIC = DIST / "docker-credential-ecr-login-static"
-HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
-ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require_tool(name: str) -> str:
-    """The tool's path; a skip locally, a failure when CI=true."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (.ci/run installs it)"
-        if IN_CI:
-            pytest.fail(message + " and CI=true: a missing tool is a failure")
-        pytest.skip(message)
-    return path
-
-
-def helper_builds() -> list[Any]:
-    """The console script always; the frozen builds when ``make binary`` has made them."""
-    builds = [pytest.param(str(CONSOLE_SCRIPT), id="console-script")]
-    for name, path in (("onedir", ONEDIR), ("static", STATIC)):
-        if path.exists() or os.environ.get("ECR_TEST_FROZEN") == "1":
-            builds.append(pytest.param(str(path), id=name, marks=pytest.mark.frozen))
-    return builds
+from support import (  # noqa: E402
+    ACCESS_KEY,
+    CONSOLE_SCRIPT,
+    SECRET_KEY,
+    Runner,
+    base_env,
+    helper_builds,
+    run_helper,
+)
 
 
 @pytest.fixture(params=helper_builds())
@@ -77,22 +53,6 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-def base_env(home: Path) -> dict[str, str]:
-    """An environment with nothing from the developer's machine in it."""
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")}
-    keep.update(
-        {
-            "HOME": str(home),
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "DOCKER_CONFIG": str(home / ".docker"),
-            "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    return keep
-
-
 @pytest.fixture
 def env(home: Path, standin: StandIn) -> dict[str, str]:
     """Static keys, every ECR endpoint at the stand-in."""
@@ -106,28 +66,6 @@ def env(home: Path, standin: StandIn) -> dict[str, str]:
         }
     )
     return values
-
-
-Runner = Callable[..., subprocess.CompletedProcess[bytes]]
-
-
-def run_helper(
-    exe: str,
-    args: list[str],
-    stdin: bytes | None = b"",
-    env: dict[str, str] | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[bytes]:
-    """Run a helper build and capture stdout and stderr as bytes."""
-    return subprocess.run(
-        [exe, *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -189,7 +127,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     passed = sum(1 for row in rows if row["result"] == "pass")
     torn = sum(1 for row in rows if "TORN" in row["cache"])
     write("-" * len(header))
-    write(
-        f"cases: {len(rows)}, passed: {passed}, failed: {len(rows) - passed}, torn cache files: {torn}"
-    )
+    failed = len(rows) - passed
+    write(f"cases: {len(rows)}, passed: {passed}, failed: {failed}, torn cache files: {torn}")
     write("slowest answer per group: " + ", ".join(f"{k} {v:.2f}s" for k, v in slowest.items()))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST, Runner
 from standin import StandIn
+from support import HOST, Runner
 
 PUBLIC = "public.ecr.aws"
 

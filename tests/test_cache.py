@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from conftest import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, Runner, require_tool
 from docker_credential_ecr_py import _cache, _hashing, _identity, _registry
 from docker_credential_ecr_py._config import Settings
 from docker_credential_ecr_py._helper import EcrHelper
 from standin import StandIn
+from support import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, Runner, require_tool
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-2"
@@ -947,7 +947,7 @@ def test_read_only_cache_dir_falls_back(
 
 def test_other_user_with_unwritable_home_cache(standin: StandIn) -> None:
     setpriv = require_tool("setpriv")
-    from conftest import SECRET_KEY, base_env
+    from support import SECRET_KEY, base_env
 
     probe = subprocess.run(
         [setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups", str(CONSOLE_SCRIPT)],

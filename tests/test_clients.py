@@ -16,8 +16,8 @@ import docker.auth
 import docker.credentials
 import pytest
 
-from conftest import CONSOLE_SCRIPT, HOST
 from standin import StandIn
+from support import CONSOLE_SCRIPT, HOST
 
 NAME = "docker-credential-ecr-login"
 PASSWORD_TEMPLATE = 'p<&>\u2028é"\\{serial}'

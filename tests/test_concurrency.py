@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONSOLE_SCRIPT
 from standin import StandIn
+from support import CONSOLE_SCRIPT
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCESS_KEY, HOST, SECRET_KEY, Runner
 from standin import StandIn
+from support import ACCESS_KEY, HOST, SECRET_KEY, Runner
 
 ALIAS = "registry.example.com"
 
@@ -272,7 +272,7 @@ def test_log_rotation_by_size_with_many_writers(
 ) -> None:
     import subprocess
 
-    from conftest import CONSOLE_SCRIPT
+    from support import CONSOLE_SCRIPT
 
     log = tmp_path / "rot.log"
     env.update(

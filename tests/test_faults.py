@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from conftest import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, require_tool
 from docker_credential_ecr_py._cache import format_time
 from docker_credential_ecr_py._hashing import checksum
 from standin import StandIn
+from support import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, require_tool
 
 pytestmark = pytest.mark.faults
 

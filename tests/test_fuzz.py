@@ -22,7 +22,6 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import CONSOLE_SCRIPT, base_env
 from docker_credential_ecr_py import __version__
 from docker_credential_ecr_py._protocol import (
     ProtocolError,
@@ -34,6 +33,7 @@ from docker_credential_ecr_py._protocol import (
     read_store_request,
 )
 from docker_credential_ecr_py._registry import Registry, parse
+from support import CONSOLE_SCRIPT, base_env
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 # Subprocess runs cost ~20-30 ms each (~0.4 s when a host is a real ECR host: boto3 is loaded).

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST, Runner
 from standin import StandIn
+from support import HOST, Runner
 
 # Each of these costs more to import than the Go helper's whole cached run.
 FORBIDDEN = (

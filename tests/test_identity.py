@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, base_env
 from docker_credential_ecr_py import _hashing, _identity
 from docker_credential_ecr_py._identity import FINGERPRINT_PREFIX, STATIC, resolve
+from support import ROOT, base_env
 
 GO_ACCESS_KEY_CHECKSUM = "xOV45/s/9aT8cbO8tDicjEV1KKkfpLdKrQs0ipPGgGc="  # checksum("accessKey")
 GO_ACCESS_KEY_LEGACY = "YWNjZXNzS2V51B2M2Y8AsgTpgAmY7PhCfg=="

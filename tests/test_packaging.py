@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from conftest import (
+from standin import StandIn
+from support import (
     BIN,
     CONSOLE_SCRIPT,
     DIST,
@@ -35,7 +36,6 @@ from conftest import (
     base_env,
     run_helper,
 )
-from standin import StandIn
 
 SPEC = ROOT / "packaging" / "docker-credential-ecr-login.spec"
 BUILD_SH = ROOT / "packaging" / "build.sh"

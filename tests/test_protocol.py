@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST, run_helper
 from docker_credential_ecr_py import __version__
 from standin import StandIn
+from support import HOST, run_helper
 
 NAME = "docker-credential-ecr-login"
 USAGE = b"Usage: docker-credential-ecr-login <store|get|erase|list|version>\n"

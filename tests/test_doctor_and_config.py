@@ -309,3 +309,21 @@ def test_settings_problems_do_not_break_get(
     result = run(["get"], HOST.encode(), env_=env)
     assert result.returncode == 0
     assert ACCESS_KEY.encode() not in result.stderr
+
+
+def test_cache_command_shows_without_tokens_and_clears(
+    run: Runner, env: dict[str, str], home: Path, standin: StandIn
+) -> None:
+    standin.password_template = "shown-never-{serial}"
+    assert run(["get"], HOST.encode()).returncode == 0
+    shown = run(["cache", "show"])
+    assert shown.returncode == 0
+    text = shown.stdout.decode()
+    assert HOST in text and "you" in text and "fresh" in text
+    assert "shown-never" not in text and "QVdT" not in text
+    assert run(["cache", "path"]).stdout.decode().strip() == str(home / ".ecr" / "cache.json")
+    cleared = run(["cache", "clear"])
+    assert cleared.stdout.decode().endswith("1 removed, 0 kept\n")
+    assert json.loads((home / ".ecr" / "cache.json").read_text())["Registries"] == {}
+    assert run(["get"], HOST.encode()).returncode == 0
+    assert standin.count() == 2

@@ -18,7 +18,7 @@ from docker_credential_ecr_py import _fastjson, _hashing
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from docker_credential_ecr_py._identity import Identity
@@ -253,6 +253,9 @@ class NullCache:
     def clear(self) -> None:
         """Nothing to clear."""
 
+    def prune(self) -> None:
+        """Nothing to prune."""
+
 
 class _Lock:
     """An ``flock`` held on an open file descriptor (or nothing, for the null cache)."""
@@ -340,22 +343,44 @@ class FileCache:
 
     def store(self, key: str, entry: Entry) -> None:
         """Merge one entry into the latest file, pruning expired and malformed entries."""
-        now = time.time()
-        with self._write_lock():
-            current = self.registries()
-            merged: dict[str, Any] = {}
-            for other_key, value in current.items():
-                parsed = Entry.from_json(value)
-                if parsed is None or parsed.expired(now):
-                    continue  # pruned: null, malformed or expired
-                merged[other_key] = value  # kept exactly as written, whoever wrote it
+
+        def change(current: dict[str, Any]) -> dict[str, Any]:
+            merged = _unexpired(current, time.time())
             merged[key] = entry.to_json()
-            self._write(merged)
+            return merged
+
+        self._update(change)
+
+    def prune(self) -> None:
+        """Drop expired and malformed entries."""
+        self._update(lambda current: _unexpired(current, time.time()))
 
     def clear(self) -> None:
         """Remove every entry (keeps the file, empty)."""
+        self._update(lambda current: {})
+
+    def _update(self, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Read the latest file, change it and replace it, under the write lock."""
         with self._write_lock():
-            self._write({})
+            self._write(change(self.registries()))
+            self._remove_stale_temp_files()
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files of writers killed mid-write (best effort, only when a minute old)."""
+        prefix = f".{CACHE_FILE}."
+        cutoff = time.time() - 60
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".tmp"):
+                path = os.path.join(self.directory, name)
+                try:
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                except OSError:
+                    pass
 
     def _write(self, registries: dict[str, Any]) -> None:
         import json
@@ -538,6 +563,16 @@ def open_cache(
             return FileCache(candidate, log), reasons
         reasons.append(reason)
     return NullCache(), reasons
+
+
+def _unexpired(registries: dict[str, Any], now: float) -> dict[str, Any]:
+    """Well-formed, unexpired entries, kept exactly as written (whoever wrote them)."""
+    kept: dict[str, Any] = {}
+    for key, value in registries.items():
+        parsed = Entry.from_json(value)
+        if parsed is not None and not parsed.expired(now):
+            kept[key] = value
+    return kept
 
 
 def iter_entries(registries: dict[str, Any]) -> Iterator[tuple[str, Entry]]:

@@ -25,7 +25,7 @@ import pytest
 from docker_credential_ecr_py._cache import format_time
 from docker_credential_ecr_py._hashing import checksum
 from standin import StandIn
-from support import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, require_tool
+from support import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, SECRET_KEY, require_tool
 
 pytestmark = pytest.mark.faults
 
@@ -35,6 +35,7 @@ NOT_FOUND = b"credentials not found in native keychain\n"
 BOUND = 3.0  # AWS_ECR_TIMEOUT's default
 SLACK = 1.5
 FAULT_ROWS: list[dict[str, Any]] = []
+STDERR_SEEN: list[bytes] = []
 
 
 # ------------------------------------------------------------------------------ harness
@@ -67,6 +68,7 @@ def get(env: dict[str, str], host: str = HOST, timeout: float = 60) -> Outcome:
         timeout=timeout,
         check=False,
     )
+    STDERR_SEEN.append(proc.stderr)
     return Outcome(proc, time.monotonic() - started)
 
 
@@ -115,6 +117,23 @@ def assert_credential_ok(
     account, region, expires = known[secret]
     assert (account, region) == (host.split(".")[0], host.split(".")[3]), "wrong credential"
     assert expires > time.time(), "expired credential"
+
+
+@pytest.fixture(autouse=True)
+def secrets_stay_out_of_logs(tmp_path: Path, standin: StandIn) -> Iterator[None]:
+    """After every fault case: no issued password, token or secret key in any log or stderr."""
+    STDERR_SEEN.clear()
+    yield
+    secrets = {SECRET_KEY}
+    for password in issued(standin):
+        secrets.add(password)
+        secrets.add(base64.b64encode(f"AWS:{password}".encode()).decode())
+    logs = [p for p in tmp_path.rglob("*.log*") if p.is_file() and not p.is_symlink()]
+    texts = [p.read_text(errors="replace") for p in logs]
+    texts += [err.decode(errors="replace") for err in STDERR_SEEN]
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, f"a secret reached a log or stderr: {secret[:6]}..."
 
 
 @pytest.fixture

@@ -297,9 +297,11 @@ class FileCache:
             self.log.warning("cache: cannot open %s (%s); ignoring it", self.path, err.strerror)
             return {}
         try:
-            data = os.read(fd, MAX_CACHE_BYTES + 1)
+            # Read what fstat says (plus one byte to see growth), not a 16 MiB buffer per hit.
+            want = min(os.fstat(fd).st_size, MAX_CACHE_BYTES) + 1
+            data = os.read(fd, want)
             while len(data) <= MAX_CACHE_BYTES:
-                more = os.read(fd, MAX_CACHE_BYTES + 1 - len(data))
+                more = os.read(fd, max(want - len(data), 65536))
                 if not more:
                     break
                 data += more

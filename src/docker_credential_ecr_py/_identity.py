@@ -44,7 +44,7 @@ from docker_credential_ecr_py import _hashing
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 STATIC = "static"
 FINGERPRINT_PREFIX = "idfp:"
@@ -71,16 +71,29 @@ _MAX_CONFIG_BYTES = 4 * 1024 * 1024
 class Identity:
     """The cache-key part for one caller, and what boto3 needs to reproduce it."""
 
-    __slots__ = ("access_key_id", "key_part", "kind", "profile", "region")
+    __slots__ = ("_region", "access_key_id", "key_part", "kind", "profile")
 
     def __init__(
-        self, kind: str, key_part: str, profile: str | None, region: str, access_key_id: str = ""
+        self,
+        kind: str,
+        key_part: str,
+        profile: str | None,
+        region: str | Callable[[], str],
+        access_key_id: str = "",
     ) -> None:
         self.kind = kind
         self.key_part = key_part
         self.profile = profile
-        self.region = region
+        self._region = region
         self.access_key_id = access_key_id
+
+    @property
+    def region(self) -> str:
+        """The configured region (env, then profile), looked up only when asked: ``get`` takes
+        the region from the host and never needs it."""
+        if not isinstance(self._region, str):
+            self._region = self._region()
+        return self._region
 
     @property
     def legacy_key_part(self) -> str:
@@ -90,16 +103,22 @@ class Identity:
         return _hashing.legacy_checksum(self.access_key_id)
 
     def __repr__(self) -> str:
-        return f"Identity(kind={self.kind!r}, profile={self.profile!r}, region={self.region!r})"
+        return f"Identity(kind={self.kind!r}, profile={self.profile!r})"
 
 
 def read_ini_sections(path: str) -> dict[str, list[str]]:
     """Sections of an AWS INI file as raw stripped lines (no configparser: it is slow to import)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_CONFIG_BYTES)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return {}
+    try:
+        size = min(os.fstat(fd).st_size, _MAX_CONFIG_BYTES) or 65536  # 0 for /dev/null, pipes
+        data = os.read(fd, size)
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
     key_indent = -1  # indentation of the last key line; deeper lines continue its value
@@ -174,7 +193,8 @@ def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Id
     access_key = env.get("AWS_ACCESS_KEY_ID", "")
     # botocore ignores environment keys when a profile is passed explicitly.
     if not explicit and access_key and env.get("AWS_SECRET_ACCESS_KEY"):
-        region = env_region or _profile_region(env, home, _profile_name(env))
+        name = _profile_name(env)
+        region: str | Callable[[], str] = env_region or (lambda: _profile_region(env, home, name))
         return Identity(STATIC, _hashing.checksum(access_key), None, region, access_key)
 
     name = profile if profile is not None else _profile_name(env)
@@ -186,7 +206,7 @@ def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Id
     conf_values = section_values(conf_lines)
     cred_values = section_values(cred_lines)
     merged = {**conf_values, **cred_values}
-    region = env_region or conf_values.get("region", "")
+    region = env_region or conf_values.get("region", "")  # the sections are read anyway
 
     kind = _predict_kind(env, merged, cred_values, conf_values)
     if kind == STATIC:

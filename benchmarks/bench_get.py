@@ -48,6 +48,20 @@ def fresh_venv(path: Path, reinstall: bool) -> Path:
     return exe
 
 
+def static_env(home: str, **extra: str) -> dict[str, str]:
+    """Static test keys, nothing from this machine's AWS configuration."""
+    return {
+        "HOME": home,
+        "PATH": "/usr/bin:/bin",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": "bench-secret",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **extra,
+    }
+
+
 def write_cache(home: Path) -> None:
     """One token under both key shapes: ours (sha256) and the Go 0.6 helper's (MD5 quirk)."""
     now = time.time()
@@ -109,17 +123,8 @@ def bench_cached(exe: Path, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         write_cache(home)
-        env = {
-            "HOME": str(home),
-            "PATH": "/usr/bin:/bin",
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": "bench-secret",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            # Any AWS call would fail fast: a hit must not make one.
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        }
+        # Any AWS call would fail fast: a hit must not make one.
+        env = static_env(str(home), AWS_ENDPOINT_URL="http://127.0.0.1:9")
         stdin = HOST.encode()
         commands: dict[str, Callable[[], float]] = {
             "python -I -S -c pass": lambda: time_once(
@@ -158,17 +163,7 @@ def frozen_builds() -> dict[str, Path]:
 def bench_cold(exe: Path, runs: int) -> None:
     """Every get fetches (cache off) from the local stand-in: botocore import, client, HTTP."""
     with StandIn() as aws, tempfile.TemporaryDirectory() as tmp:
-        env = {
-            "HOME": tmp,
-            "PATH": "/usr/bin:/bin",
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": "bench-secret",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ENDPOINT_URL_ECR": aws.url,
-            "AWS_ECR_DISABLE_CACHE": "1",
-        }
+        env = static_env(tmp, AWS_ENDPOINT_URL_ECR=aws.url, AWS_ECR_DISABLE_CACHE="1")
         commands: dict[str, Callable[[], float]] = {
             "console script": lambda: time_once([str(exe), "get"], HOST.encode(), env)
         }
@@ -193,16 +188,7 @@ def report_memory(exe: Path) -> None:
 
 def bench_concurrent(exe: Path) -> None:
     with StandIn() as aws, tempfile.TemporaryDirectory() as tmp:
-        env = {
-            "HOME": tmp,
-            "PATH": "/usr/bin:/bin",
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": "bench-secret",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ENDPOINT_URL_ECR": aws.url,
-        }
+        env = static_env(tmp, AWS_ENDPOINT_URL_ECR=aws.url)
         started = time.perf_counter()
         procs = [
             subprocess.Popen(

@@ -81,3 +81,30 @@ def run_helper(
         timeout=timeout,
         check=False,
     )
+
+
+def closed_url() -> str:
+    """``http://127.0.0.1:<port>`` where nothing listens: connections are refused at once."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+def spawn_get(exe: str | Path, host: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``exe get`` with ``host`` on stdin (closed), output captured; ``communicate()`` it."""
+    proc = subprocess.Popen(
+        [str(exe), "get"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(host.encode())
+    proc.stdin.close()
+    proc.stdin = None  # communicate() must not touch the closed pipe
+    return proc

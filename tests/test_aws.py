@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
 from standin import StandIn
-from support import HOST, Runner
+from support import HOST, Runner, closed_url
 
 PUBLIC = "public.ecr.aws"
 
@@ -19,14 +18,6 @@ PUBLIC = "public.ecr.aws"
 def creds(out: bytes) -> dict[str, str]:
     value: dict[str, str] = json.loads(out)
     return value
-
-
-def closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_get_fetches_for_the_account_and_region_of_the_host(run: Runner, standin: StandIn) -> None:
@@ -146,7 +137,7 @@ def test_irsa_second_get_needs_no_sts_call(
 ) -> None:
     assert run(["get"], HOST.encode(), env_=irsa_env).returncode == 0
     # Break every network path (a proxy at a closed port): a hit must not need STS or ECR.
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = closed_url()
     irsa_env.update({"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead})
     result = run(["get"], HOST.encode(), env_=irsa_env)
     assert result.returncode == 0, result
@@ -233,7 +224,7 @@ def test_unreachable_endpoint_answers_within_the_bound(
     run: Runner, env: dict[str, str], standin: StandIn, endpoint: str, bound: float
 ) -> None:
     if endpoint == "refused":
-        env["AWS_ENDPOINT_URL_ECR"] = f"http://127.0.0.1:{closed_port()}"
+        env["AWS_ENDPOINT_URL_ECR"] = closed_url()
     elif endpoint == "hang":
         standin.default_fault = "hang"
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -11,24 +10,9 @@ from pathlib import Path
 import pytest
 
 from standin import StandIn
-from support import CONSOLE_SCRIPT
+from support import CONSOLE_SCRIPT, spawn_get
 
 pytestmark = pytest.mark.slow
-
-
-def spawn(host: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "get"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stdin is not None
-    proc.stdin.write(host.encode())
-    proc.stdin.close()
-    proc.stdin = None  # communicate() must not touch the closed pipe
-    return proc
 
 
 class Watcher:
@@ -68,7 +52,7 @@ def test_fifty_cold_gets_for_one_registry_make_one_call(
     standin.faults = ["latency:0.5"]  # the first fetch is slow: everyone else must wait for it
     host = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
     with Watcher(home / ".ecr" / "cache.json") as watcher:
-        procs = [spawn(host, env) for _ in range(50)]
+        procs = [spawn_get(CONSOLE_SCRIPT, host, env) for _ in range(50)]
         results = [(*proc.communicate(timeout=60), proc.returncode) for proc in procs]
     secrets = {json.loads(out)["Secret"] for out, _err, code in results if code == 0}
     assert [code for *_, code in results] == [0] * 50, [r for r in results if r[2]][:2]
@@ -83,11 +67,13 @@ def test_different_registries_do_not_wait_or_lose_entries(
     hosts = [f"{n}23456789012.dkr.ecr.eu-west-{n}.amazonaws.com" for n in range(1, 6)]
     # A hanging fetch for one registry must not hold up the others.
     standin.faults = ["latency:2.5"]
-    slow = spawn(hosts[0], env)
+    slow = spawn_get(CONSOLE_SCRIPT, hosts[0], env)
     time.sleep(0.3)  # let it take its lock and start its fetch
     started = time.monotonic()
     with Watcher(home / ".ecr" / "cache.json") as watcher:
-        procs = [(host, spawn(host, env)) for host in hosts[1:] for _ in range(10)]
+        procs = [
+            (host, spawn_get(CONSOLE_SCRIPT, host, env)) for host in hosts[1:] for _ in range(10)
+        ]
         results = [(host, *proc.communicate(timeout=60), proc.returncode) for host, proc in procs]
         fast_done = time.monotonic() - started
         slow.communicate(timeout=60)

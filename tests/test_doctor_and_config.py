@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
 from standin import StandIn
-from support import ACCESS_KEY, HOST, SECRET_KEY, Runner
+from support import ACCESS_KEY, HOST, SECRET_KEY, Runner, closed_url
 
 ALIAS = "registry.example.com"
-
-
-def closed_url() -> str:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -25,7 +25,16 @@ import pytest
 from docker_credential_ecr_py._cache import format_time
 from docker_credential_ecr_py._hashing import checksum
 from standin import StandIn
-from support import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, SECRET_KEY, require_tool
+from support import (
+    ACCESS_KEY,
+    CONSOLE_SCRIPT,
+    HOST,
+    IN_CI,
+    SECRET_KEY,
+    closed_url,
+    require_tool,
+    spawn_get,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -167,16 +176,6 @@ def entry(password: str, requested: float, expires: float, host: str = HOST) -> 
         "ProxyEndpoint": f"https://{host}",
         "Service": "ecr",
     }
-
-
-def closed_url() -> str:
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
 
 
 def unshare_sh(script: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -544,18 +543,7 @@ def test_fifty_processes_five_registries_with_faults(
     procs = []
     for index in range(50):
         host = hosts[index % 5]
-        proc = subprocess.Popen(
-            [str(CONSOLE_SCRIPT), "get"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        assert proc.stdin is not None
-        proc.stdin.write(host.encode())
-        proc.stdin.close()
-        proc.stdin = None
-        procs.append((host, proc, time.monotonic()))
+        procs.append((host, spawn_get(CONSOLE_SCRIPT, host, env), time.monotonic()))
     outcomes = []
     for host, proc, t0 in procs:
         out, err = proc.communicate(timeout=60)

@@ -13,7 +13,6 @@ import io
 import itertools
 import json
 import os
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,7 +32,7 @@ from docker_credential_ecr_py._protocol import (
     read_store_request,
 )
 from docker_credential_ecr_py._registry import Registry, parse
-from support import CONSOLE_SCRIPT, base_env
+from support import CONSOLE_SCRIPT, base_env, closed_url
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 # Subprocess runs cost ~20-30 ms each (~0.4 s when a host is a real ECR host: boto3 is loaded).
@@ -211,14 +210,6 @@ def stdin_bytes() -> st.SearchStrategy[bytes]:
             st.sampled_from([b"", b"\n", b"\r\n", b"\nabc"]),
         ),
     )
-
-
-def closed_url() -> str:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
 
 
 DEAD = closed_url()

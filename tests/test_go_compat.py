@@ -8,13 +8,12 @@ legacy MD5-quirk shape, which we read: a token it cached is a hit for us.
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 
 from standin import StandIn
-from support import HOST, IN_CI, Runner, run_helper
+from support import HOST, IN_CI, Runner, closed_url, run_helper
 
 GO_HELPER = Path("/usr/bin/docker-credential-ecr-login")
 
@@ -27,14 +26,6 @@ def go_helper() -> str:
             pytest.fail(message + " and CI=true")
         pytest.skip(message)
     return str(GO_HELPER)
-
-
-def closed_url() -> str:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
 
 
 def test_go_helper_parses_our_file_and_keeps_our_entries(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from standin import StandIn
-from support import HOST, Runner
+from support import HOST, Runner, closed_url
 
 # Each of these costs more to import than the Go helper's whole cached run.
 FORBIDDEN = (
@@ -38,14 +37,6 @@ code = _cli.main()
 sys.stdout.flush()
 print(sorted(m for m in {forbidden!r} if m in sys.modules), code, file=sys.stderr)
 """
-
-
-def closed_url() -> str:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

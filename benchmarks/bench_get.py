@@ -87,25 +87,35 @@ def write_cache(home: Path) -> None:
 
 
 PEAK_RSS: dict[str, int] = {}
+GNU_TIME = "/usr/bin/time"
 
 
 def time_once(cmd: list[str], stdin: bytes, env: dict[str, str]) -> float:
-    """Wall time of one run; its peak RSS (KiB, from wait4) is kept per command."""
+    """Wall time of one run."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    )
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    proc.stdin.write(stdin)
-    proc.stdin.close()
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    result = subprocess.run(cmd, input=stdin, capture_output=True, env=env, check=False)
     elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed: {out!r} {err!r}")
-    PEAK_RSS[cmd[0]] = max(PEAK_RSS.get(cmd[0], 0), usage.ru_maxrss)
+    if result.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed: {result.stdout!r} {result.stderr!r}")
     return elapsed
+
+
+def peak_rss(cmd: list[str], stdin: bytes, env: dict[str, str], label: str, runs: int = 5) -> None:
+    """Peak RSS (KiB) of ``cmd`` through GNU time: a small parent, so the figure is the child's
+    own (wait4 from this Python process would count the forked copy of the benchmark)."""
+    if not Path(GNU_TIME).exists():
+        return
+    with tempfile.NamedTemporaryFile() as out:
+        for _ in range(runs):
+            subprocess.run(
+                [GNU_TIME, "-f", "%M", "-o", out.name, *cmd],
+                input=stdin,
+                capture_output=True,
+                env=env,
+                check=False,
+            )
+            value = int(Path(out.name).read_text().strip().splitlines()[-1])
+            PEAK_RSS[label] = max(PEAK_RSS.get(label, 0), value)
 
 
 def interleaved(commands: dict[str, Callable[[], float]], runs: int) -> dict[str, float]:
@@ -126,25 +136,21 @@ def bench_cached(exe: Path, runs: int) -> None:
         # Any AWS call would fail fast: a hit must not make one.
         env = static_env(str(home), AWS_ENDPOINT_URL="http://127.0.0.1:9")
         stdin = HOST.encode()
-        commands: dict[str, Callable[[], float]] = {
-            "python -I -S -c pass": lambda: time_once(
-                [sys.executable, "-I", "-S", "-c", "pass"], b"", env
-            ),
-            "this helper (console script)": lambda: time_once([str(exe), "get"], stdin, env),
+        cmds = {
+            "python -I -S -c pass": [sys.executable, "-I", "-S", "-c", "pass"],
+            "this helper (console script)": [str(exe), "get"],
         }
-        go = Path(GO_HELPER)
-        if go.exists():
-            commands["Go helper 0.6.0 (Debian)"] = lambda: time_once([GO_HELPER, "get"], stdin, env)
-        for name, path in (
-            (
-                "this helper (onedir)",
-                ROOT / "dist/docker-credential-ecr-login/docker-credential-ecr-login",
-            ),
-            ("this helper (static)", ROOT / "dist/docker-credential-ecr-login-static"),
-        ):
-            if path.exists():
-                commands[name] = lambda p=path: time_once([str(p), "get"], stdin, env)
+        if Path(GO_HELPER).exists():
+            cmds["Go helper 0.6.0 (Debian)"] = [GO_HELPER, "get"]
+        for name, path in frozen_builds().items():
+            cmds[f"this helper ({name})"] = [str(path), "get"]
+        commands: dict[str, Callable[[], float]] = {
+            name: (lambda c=cmd: time_once(c, b"" if "pass" in c else stdin, env))
+            for name, cmd in cmds.items()
+        }
         medians = interleaved(commands, runs)
+        for name, cmd in cmds.items():
+            peak_rss(cmd, b"" if "pass" in cmd else stdin, env, f"cached get, {name}")
     print(f"\ncached get, median of {runs} (interleaved):")
     base = medians.get("Go helper 0.6.0 (Debian)")
     for name, value in medians.items():
@@ -170,6 +176,9 @@ def bench_cold(exe: Path, runs: int) -> None:
         for name, path in frozen_builds().items():
             commands[name] = lambda p=path: time_once([str(p), "get"], HOST.encode(), env)
         medians = interleaved(commands, runs)
+        peak_rss([str(exe), "get"], HOST.encode(), env, "cold get, console script")
+        for name, path in frozen_builds().items():
+            peak_rss([str(path), "get"], HOST.encode(), env, f"cold get, {name}")
         calls = aws.count()
     print(f"\ncold get (fetch from the local stand-in every time), median of {runs}:")
     for name, value in medians.items():
@@ -177,13 +186,10 @@ def bench_cold(exe: Path, runs: int) -> None:
     print(f"  ({calls} GetAuthorizationToken calls)")
 
 
-def report_memory(exe: Path) -> None:
-    print("\npeak RSS (max over the runs above):")
-    names = {str(exe): "console script", GO_HELPER: "Go helper 0.6.0 (Debian)"}
-    names.update({str(path): name for name, path in frozen_builds().items()})
-    names[sys.executable] = "python -I -S -c pass"
-    for path, kib in PEAK_RSS.items():
-        print(f"  {names.get(path, path):32s} {kib / 1024:7.1f} MiB")
+def report_memory() -> None:
+    print("\npeak RSS (GNU time, max of 5 runs each):")
+    for label, kib in PEAK_RSS.items():
+        print(f"  {label:44s} {kib / 1024:7.1f} MiB")
 
 
 def bench_concurrent(exe: Path) -> None:
@@ -271,7 +277,7 @@ def main() -> int:
     print(f"console script: {exe}")
     bench_cached(exe, args.runs)
     bench_cold(exe, max(args.runs // 4, 5))
-    report_memory(exe)
+    report_memory()
     bench_concurrent(exe)
     bench_irsa(exe)
     return 0

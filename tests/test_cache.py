@@ -23,10 +23,13 @@ from typing import Any
 import pytest
 
 from docker_credential_ecr_py import _cache, _hashing, _identity, _registry
+from docker_credential_ecr_py._cache import Entry, format_time
 from docker_credential_ecr_py._config import Settings
 from docker_credential_ecr_py._helper import EcrHelper
 from standin import StandIn
 from support import ACCESS_KEY, CONSOLE_SCRIPT, HOST, IN_CI, Runner, require_tool
+
+TOKEN = base64.b64encode(b"AWS:password").decode()  # entries decode their token
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-2"
@@ -359,7 +362,7 @@ def test_no_legacy_keys_in_fips_mode(home: Path, godebug: str) -> None:
 
 def test_entry_fresh_boundaries() -> None:
     requested = 1_700_000_000.0
-    entry = _cache.Entry("t", requested, requested + 12 * HOUR, "https://x", "ecr")
+    entry = _cache.Entry(TOKEN, requested, requested + 12 * HOUR, "https://x", "ecr")
     half = requested + 6 * HOUR
     assert entry.fresh(requested)
     assert entry.fresh(half - 1)
@@ -367,17 +370,17 @@ def test_entry_fresh_boundaries() -> None:
     assert not entry.fresh(half + 1)
     # the Go tests: a +-6 h entry around "now"
     now = 1_800_000_000.0
-    around = _cache.Entry("t", now - 6 * HOUR, now + 6 * HOUR, "", "ecr")
+    around = _cache.Entry(TOKEN, now - 6 * HOUR, now + 6 * HOUR, "", "ecr")
     assert around.fresh(now - 1)
     assert not around.fresh(now)
     assert not around.fresh(now + 1)
     # requested 12 h ago and expiring now
-    assert not _cache.Entry("t", now - 12 * HOUR, now, "", "ecr").fresh(now)
+    assert not _cache.Entry(TOKEN, now - 12 * HOUR, now, "", "ecr").fresh(now)
 
 
 def test_entry_usable_fallback_and_expired() -> None:
     expires = 1_800_000_000.0
-    entry = _cache.Entry("t", expires - 12 * HOUR, expires, "", "ecr")
+    entry = _cache.Entry(TOKEN, expires - 12 * HOUR, expires, "", "ecr")
     assert _cache.FALLBACK_MIN_REMAINING == 300.0
     assert entry.usable_fallback(expires - 301)
     assert entry.usable_fallback(expires - 300)
@@ -1129,9 +1132,9 @@ def test_memory_layer_reads_file_once_and_expires_at_half_life(
     reads = []
     original = _cache.FileCache.registries
 
-    def counting(self: _cache.FileCache) -> dict[str, Any]:
+    def counting(self: _cache.FileCache, strict: bool = False) -> dict[str, Any]:
         reads.append(self.path)
-        return original(self)
+        return original(self, strict)
 
     monkeypatch.setattr(_cache.FileCache, "registries", counting)
     clock = FakeClock(now)
@@ -1167,9 +1170,9 @@ def test_without_memory_every_get_reads_the_file(
     reads = []
     original = _cache.FileCache.registries
 
-    def counting(self: _cache.FileCache) -> dict[str, Any]:
+    def counting(self: _cache.FileCache, strict: bool = False) -> dict[str, Any]:
         reads.append(1)
-        return original(self)
+        return original(self, strict)
 
     monkeypatch.setattr(_cache.FileCache, "registries", counting)
     helper = EcrHelper(Settings(env))
@@ -1188,5 +1191,62 @@ def test_open_cache_in_process(tmp_path: Path) -> None:
     cache, reasons = _cache.open_cache(str(tmp_path / "c"), True, {}, log)
     assert isinstance(cache, _cache.NullCache)
     assert cache.lookup(["k"]) is None and cache.registries() == {}
-    cache.store("k", _cache.Entry("t", 0, 1, "", "ecr"))
+    cache.store("k", _cache.Entry(TOKEN, 0, 1, "", "ecr"))
     assert cache.registries() == {}
+
+
+# ---- review findings ---------------------------------------------------------------------------
+
+
+def test_fresh_never_extends_past_expiry() -> None:
+    token = base64.b64encode(b"AWS:pw").decode()
+    odd = Entry(token, requested_at=1000.0, expires_at=900.0, proxy_endpoint="", service="ecr")
+    assert not odd.fresh(920.0)
+    assert odd.fresh_until == 900.0
+
+
+def test_entry_with_undecodable_token_is_no_entry() -> None:
+    value = {
+        "AuthorizationToken": "not*base64",
+        "RequestedAt": "2026-11-26T00:00:00Z",
+        "ExpiresAt": "2099-11-26T00:00:00Z",
+        "ProxyEndpoint": "https://x",
+        "Service": "ecr",
+    }
+    assert Entry.from_json(value) is None
+
+
+def test_fresh_undecodable_cached_token_is_refetched(
+    run: Runner, home: Path, standin: StandIn
+) -> None:
+    key = f"eu-west-2-{_hashing.checksum(ACCESS_KEY)}-123456789012"
+    path = home / ".ecr" / "cache.json"
+    path.parent.mkdir(mode=0o700)
+    now = time.time()
+    bad = {
+        "AuthorizationToken": "bm90LWEtdG9rZW4",  # unpadded: Go's StdEncoding refuses it too
+        "RequestedAt": format_time(now),
+        "ExpiresAt": format_time(now + 3600),
+        "ProxyEndpoint": f"https://{HOST}",
+        "Service": "ecr",
+    }
+    path.write_text(json.dumps({"Registries": {key: bad}, "Version": "1.0"}))
+    result = run(["get"], HOST.encode())
+    assert result.returncode == 0, result
+    assert json.loads(result.stdout)["Secret"] == "123456789012-eu-west-2-1"
+    assert b"internal error" not in result.stderr
+    assert standin.count() == 1
+
+
+def test_unreadable_cache_is_not_overwritten_by_a_writer(tmp_path: Path) -> None:
+    from docker_credential_ecr_py._cache import CacheError, FileCache
+    from docker_credential_ecr_py._log import Log
+
+    directory = tmp_path / "c"
+    directory.mkdir(mode=0o700)
+    cache = FileCache(str(directory), Log(""))
+    (directory / "cache.json").mkdir()  # EISDIR on read: an I/O error, not corruption
+    token = base64.b64encode(b"AWS:pw").decode()
+    entry = Entry(token, time.time(), time.time() + 3600, "https://x", "ecr")
+    with pytest.raises(CacheError):
+        cache.store("k", entry)

@@ -508,3 +508,67 @@ def test_resolve_needs_no_network_and_no_botocore(env: dict[str, str], tmp_path:
             assert key_part.startswith(FINGERPRINT_PREFIX), case
     # and the same answers in-process
     assert out["results"]["assume-role"][1] == key(env, "role")
+
+
+# ---- botocore's own reading of profiles (review findings) ------------------------------------
+
+
+def test_default_profile_variable_wins_as_in_botocore(tmp_path: Path) -> None:
+    import botocore.session
+
+    env = {
+        "AWS_PROFILE": "a",
+        "AWS_DEFAULT_PROFILE": "b",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        assert botocore.session.Session().get_config_variable("profile") == "b"
+    both = _identity.resolve(env, str(tmp_path))
+    only_b = _identity.resolve({**env, "AWS_PROFILE": "b"}, str(tmp_path))
+    only_a = _identity.resolve(
+        {k: v for k, v in env.items() if k != "AWS_DEFAULT_PROFILE"}, str(tmp_path)
+    )
+    assert both.key_part == only_b.key_part != only_a.key_part
+
+
+@pytest.mark.parametrize(
+    "header", ["[profile  r]", '[profile "r"]', "[profile r] ; a note", "[profile r]"]
+)
+def test_section_headers_read_as_botocore_reads_them(tmp_path: Path, header: str) -> None:
+    config = tmp_path / "config"
+    keys = []
+    for role in ("x", "y"):
+        config.write_text(
+            f"{header}\nrole_arn = arn:aws:iam::111122223333:role/{role}\nsource_profile = b\n"
+            "[profile b]\naws_access_key_id = AKIDB\naws_secret_access_key = s\n"
+        )
+        env = {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        found = _identity.resolve({**env, "AWS_PROFILE": "r"}, str(tmp_path))
+        assert found.kind == "assume-role"
+        keys.append(found.key_part)
+    assert keys[0] != keys[1]  # a changed role_arn changes the key
+
+
+def test_container_token_and_legacy_files_enter_the_fingerprint(tmp_path: Path) -> None:
+    env = {
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9911/creds",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "token-one",
+    }
+    one = _identity.resolve(env, str(tmp_path)).key_part
+    two = _identity.resolve(
+        {**env, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "token-two"}, str(tmp_path)
+    )
+    assert one != two.key_part
+    assert "token-one" not in one
+    boto = tmp_path / "boto.cfg"
+    bare = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    boto.write_text("[Credentials]\naws_access_key_id = A\n")
+    first = _identity.resolve({**bare, "BOTO_CONFIG": str(boto)}, str(tmp_path)).key_part
+    boto.write_text("[Credentials]\naws_access_key_id = B\n")
+    second = _identity.resolve({**bare, "BOTO_CONFIG": str(boto)}, str(tmp_path)).key_part
+    assert first != second

@@ -130,9 +130,8 @@ def _translate(err: Exception) -> AwsError:
         code = str(info.get("Code") or "ClientError")
         message = str(info.get("Message") or err)
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        retryable = code in _THROTTLING or code in _TRANSIENT or int(status or 0) >= 500
-        if int(status or 0) == 429:
-            retryable = True
+        status = int(status or 0)
+        retryable = code in _THROTTLING or code in _TRANSIENT or status >= 500 or status == 429
         return AwsError(code, message, retryable)
     if isinstance(err, bx.NoCredentialsError):
         return AwsError("NoCredentials", "no AWS credentials found by the default chain")
@@ -148,8 +147,6 @@ def _translate(err: Exception) -> AwsError:
         return AwsError("CredentialRetrievalError", str(err))
     if isinstance(err, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError):
         return AwsError("SSOTokenError", str(err))
-    if isinstance(err, bx.BotoCoreError):
-        return AwsError(type(err).__name__, str(err))
     return AwsError(type(err).__name__, str(err))
 
 

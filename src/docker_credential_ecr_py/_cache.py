@@ -11,6 +11,7 @@ cache-hit path.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
@@ -125,22 +126,36 @@ def format_time(epoch: float) -> str:
 
 
 class Entry:
-    """One cached authorization token."""
+    """One cached authorization token; constructing it decodes the token (``ValueError`` if bad)."""
 
-    __slots__ = ("expires_at", "proxy_endpoint", "requested_at", "service", "token")
+    __slots__ = (
+        "expires_at",
+        "password",
+        "proxy_endpoint",
+        "requested_at",
+        "service",
+        "token",
+        "username",
+    )
 
     def __init__(
         self, token: str, requested_at: float, expires_at: float, proxy_endpoint: str, service: str
     ) -> None:
+        self.username, self.password = decode_token(token)
         self.token = token
         self.requested_at = requested_at
         self.expires_at = expires_at
         self.proxy_endpoint = proxy_endpoint
         self.service = service
 
+    @property
+    def fresh_until(self) -> float:
+        """Half the token's lifetime (the Go helper's rule), and never past its expiry."""
+        return min(self.expires_at, self.expires_at - (self.expires_at - self.requested_at) / 2)
+
     def fresh(self, now: float) -> bool:
-        """Valid until half the token's lifetime has passed (the Go helper's rule, strict)."""
-        return now < self.expires_at - (self.expires_at - self.requested_at) / 2
+        """Served from the cache without a refresh (strictly before ``fresh_until``)."""
+        return now < self.fresh_until
 
     def usable_fallback(self, now: float) -> bool:
         """Servable after a failed refresh: at least ``FALLBACK_MIN_REMAINING`` seconds left."""
@@ -175,7 +190,10 @@ class Entry:
             return None
         if not isinstance(token, str) or not isinstance(proxy, str) or not isinstance(service, str):
             return None
-        return cls(token, requested, expires, proxy, service)
+        try:
+            return cls(token, requested, expires, proxy, service)
+        except ValueError:
+            return None  # a token that does not decode is as good as no entry
 
 
 def decode_token(token: str) -> tuple[str, str]:
@@ -236,12 +254,12 @@ class NullCache:
         """Nothing cached."""
         return {}
 
-    def store(self, key: str, entry: Entry) -> None:
+    def store(self, key: str, entry: Entry, timeout: float = 5.0) -> None:
         """Drop it."""
 
     def fetch_lock(self, key: str, timeout: float) -> _Lock:
         """A lock that is always held at once."""
-        return _Lock(None)
+        return NO_LOCK
 
     def recent_failure(self, key: str, ttl: float = FAILURE_TTL) -> str | None:
         """No failure memory without a directory."""
@@ -277,6 +295,9 @@ class _Lock:
             self.fd = None
 
 
+NO_LOCK = _Lock(None)  # held at once, releases nothing
+
+
 class FileCache:
     """``<dir>/cache.json`` plus its lock files, in a directory already checked to be ours."""
 
@@ -287,13 +308,19 @@ class FileCache:
 
     # -- reading (no locks, no imports) --------------------------------------------------------
 
-    def registries(self) -> dict[str, Any]:
-        """The ``Registries`` map as stored; ``{}`` (and a log line) when unreadable or corrupt."""
+    def registries(self, strict: bool = False) -> dict[str, Any]:
+        """The ``Registries`` map as stored; ``{}`` (and a log line) when unreadable or corrupt.
+
+        ``strict`` (before a rewrite): an I/O error raises ``CacheError`` instead, so that a
+        transient read failure never makes a writer drop everyone else's entries.
+        """
         try:
             fd = os.open(self.path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
         except FileNotFoundError:
             return {}
         except OSError as err:
+            if strict and err.errno != errno.ELOOP:  # a planted symlink is replaced, not kept
+                raise CacheError(f"cannot open {self.path}: {err.strerror}") from None
             self.log.warning("cache: cannot open %s (%s); ignoring it", self.path, err.strerror)
             return {}
         try:
@@ -306,6 +333,8 @@ class FileCache:
                     break
                 data += more
         except OSError as err:
+            if strict:
+                raise CacheError(f"cannot read {self.path}: {err.strerror}") from None
             self.log.warning("cache: cannot read %s (%s); ignoring it", self.path, err.strerror)
             return {}
         finally:
@@ -333,7 +362,7 @@ class FileCache:
         return registries
 
     def lookup(self, keys: list[str]) -> tuple[str, Entry] | None:
-        """The first key that holds a well-formed entry, with the entry."""
+        """The first key that holds a well-formed entry (its token decodes), with the entry."""
         registries = self.registries()
         for key in keys:
             entry = Entry.from_json(registries.get(key))
@@ -343,7 +372,7 @@ class FileCache:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def store(self, key: str, entry: Entry) -> None:
+    def store(self, key: str, entry: Entry, timeout: float = 5.0) -> None:
         """Merge one entry into the latest file, pruning expired and malformed entries."""
 
         def change(current: dict[str, Any]) -> dict[str, Any]:
@@ -351,7 +380,7 @@ class FileCache:
             merged[key] = entry.to_json()
             return merged
 
-        self._update(change)
+        self._update(change, timeout)
 
     def prune(self) -> None:
         """Drop expired and malformed entries."""
@@ -361,10 +390,12 @@ class FileCache:
         """Remove every entry (keeps the file, empty)."""
         self._update(lambda current: {})
 
-    def _update(self, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    def _update(
+        self, change: Callable[[dict[str, Any]], dict[str, Any]], timeout: float = 5.0
+    ) -> None:
         """Read the latest file, change it and replace it, under the write lock."""
-        with self._write_lock():
-            self._write(change(self.registries()))
+        with self._write_lock(timeout):
+            self._write(change(self.registries(strict=True)))
             self._remove_stale_temp_files()
 
     def _remove_stale_temp_files(self) -> None:
@@ -419,8 +450,8 @@ class FileCache:
         except OSError:
             pass  # the rename is done; a directory fsync is best effort
 
-    def _write_lock(self) -> _Lock:
-        lock = self._lock(os.path.join(self.directory, ".cache.json.lock"), timeout=5.0)
+    def _write_lock(self, timeout: float) -> _Lock:
+        lock = self._lock(os.path.join(self.directory, ".cache.json.lock"), timeout)
         if not lock.acquired:
             raise CacheError("timed out waiting for the cache write lock")
         return lock

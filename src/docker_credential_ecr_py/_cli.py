@@ -103,7 +103,9 @@ def _serve(
         _write(stdout, f"{err}\n".encode("utf-8", "surrogateescape"))
     except HelperError as err:
         if err.cause:
-            helper.log.info("%s", err.cause)
+            # Debug for causes said elsewhere or routine (every Docker Hub pull asks a credsStore
+            # helper): an info line per call would cost an import of re on that path.
+            (helper.log.info if err.stderr else helper.log.debug)("%s", err.cause)
         if err.stderr:
             from docker_credential_ecr_py._log import stderr_line
 

@@ -53,7 +53,6 @@ class Settings:
 
     __slots__ = (
         "cache_dir",
-        "cache_dir_explicit",
         "cache_disabled",
         "config_file",
         "env",
@@ -69,7 +68,6 @@ class Settings:
         self.env = env
         self.invalid: list[str] = []
         raw_dir = env.get("AWS_ECR_CACHE_DIR", "")
-        self.cache_dir_explicit = bool(raw_dir)
         self.cache_dir = expand_user(raw_dir or "~/.ecr", env)
         self.cache_disabled = bool(env.get("AWS_ECR_DISABLE_CACHE", ""))
         self.ignore_creds_storage = env.get("AWS_ECR_IGNORE_CREDS_STORAGE", "") == "true"
@@ -83,15 +81,14 @@ class Settings:
             )
             level = "info"
         self.log_level = level
+        # The log file: a path, "" for off, or None for <cache dir in use>/log/ecr-login.log
+        # (decided once the cache directory has been checked, which may mean a fallback).
         log_file = env.get("AWS_ECR_LOG_FILE", "").strip()
+        self.log_file: str | None = None
         if log_file.lower() == "off":
             self.log_file = ""
         elif log_file:
             self.log_file = expand_user(log_file, env)
-        else:
-            self.log_file = (
-                os.path.join(self.cache_dir, "log", "ecr-login.log") if self.cache_dir else ""
-            )
         self.log_max_bytes = int(self._float("AWS_ECR_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES))
         config_file = env.get("AWS_ECR_CONFIG_FILE", "")
         if config_file:

@@ -324,6 +324,8 @@ def doctor_main(argv: list[str], stdout: TextIO, stderr: TextIO, env: Mapping[st
             f"{cache.path}: {len(entries)} entries, {len(mine)} for this identity{note}",
         )
     log_path = helper.log.path
+    if log_path is None:
+        log_path = helper.log.path_provider() if helper.log.path_provider else ""
     if not log_path:
         report.add(INFO, "log", "logging is off (AWS_ECR_LOG_FILE=off or AWS_ECR_LOG_LEVEL=off)")
     else:

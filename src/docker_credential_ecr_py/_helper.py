@@ -6,6 +6,7 @@ in-process layer (cachetools) so a long-lived process does not re-read ``cache.j
 
 from __future__ import annotations
 
+import os
 import time
 
 from docker_credential_ecr_py import _cache, _identity
@@ -49,6 +50,8 @@ class EcrHelper:
         self.start = time.monotonic() if start is None else start
         self.clock = clock
         self.log = log or Log(settings.log_file, settings.log_level, settings.log_max_bytes)
+        if settings.log_file is None:
+            self.log.path_provider = self._default_log_path
         self.abandoned = False  # an AWS call is still running in a thread we gave up on
         self._cache: _cache.FileCache | _cache.NullCache | None = None
         self._memory: Any = None
@@ -56,7 +59,7 @@ class EcrHelper:
             from cachetools import TLRUCache
 
             def until(_key: str, entry: _cache.Entry, now: float) -> float:
-                return entry.expires_at - (entry.expires_at - entry.requested_at) / 2
+                return entry.fresh_until
 
             self._memory = TLRUCache(maxsize=256, ttu=until, timer=clock)
         self._home = home_dir(settings.env)
@@ -74,10 +77,17 @@ class EcrHelper:
             )
             if reasons and not self.settings.cache_disabled:
                 where = self._cache.directory or "no cache"
-                if self._cache.directory and not self.settings.env.get("AWS_ECR_LOG_FILE"):
-                    self.log.path = self._cache.directory + "/log/ecr-login.log"
-                self.log.info("cache: using %s: %s", where, "; ".join(reasons))
+                # Said at info once (when the fallback has no cache file yet), then at debug:
+                # a line per call would also import re on every cache hit.
+                first = not self._cache.path or not os.path.exists(self._cache.path)
+                log = self.log.info if first else self.log.debug
+                log("cache: using %s: %s", where, "; ".join(reasons))
         return self._cache
+
+    def _default_log_path(self) -> str:
+        """``<cache dir>/log/ecr-login.log`` of the directory actually in use (checked first)."""
+        directory = self.cache().directory
+        return os.path.join(directory, "log", "ecr-login.log") if directory else ""
 
     def config(self) -> RegistryConfig:
         """Aliases and per-registry profiles; problems are logged and said once on stderr."""
@@ -130,17 +140,14 @@ class EcrHelper:
         if self._memory is not None:
             remembered = self._memory.get(keys[0])
             if remembered is not None:
-                return _cache.decode_token(remembered.token)
+                return remembered.username, remembered.password
         cache = self.cache()
         hit = cache.lookup(keys)
         if hit is not None and hit[1].fresh(now):
             self._remember(keys[0], hit[1])
             if self.log.enabled("debug"):
                 self.log.debug("get: cached token for %s (key %s)", registry.host, hit[0])
-            try:
-                return _cache.decode_token(hit[1].token)
-            except ValueError as err:
-                self.log.warning("get: cached token for %s is unusable: %s", registry.host, err)
+            return hit[1].username, hit[1].password
         return self._refresh(registry, identity, keys, hit)
 
     def _remember(self, key: str, entry: _cache.Entry) -> None:
@@ -161,24 +168,23 @@ class EcrHelper:
             lock = cache.fetch_lock(keys[0], timeout)
         except _cache.CacheError as err:
             self.log.warning("cache: %s; fetching without the lock", err)
-            lock = _cache.NullCache().fetch_lock(keys[0], timeout)
+            lock = _cache.NO_LOCK
         with lock:
             waited = time.monotonic() - waited_from
             now = self.clock()
-            if lock.acquired:
-                again = cache.lookup(keys)  # another process may have fetched while we waited
-                if again is not None:
-                    stale = again
-                    if again[1].fresh(now):
-                        self._remember(keys[0], again[1])
-                        return _cache.decode_token(again[1].token)
-                failure = cache.recent_failure(keys[0])
-                if failure:
-                    return self._fallback(registry, stale, f"an AWS call just failed: {failure}")
-            else:
+            again = cache.lookup(keys)  # another process may have fetched while we waited
+            if again is not None:
+                stale = again
+                if again[1].fresh(now):
+                    self._remember(keys[0], again[1])
+                    return again[1].username, again[1].password
+            if not lock.acquired:
                 return self._fallback(
                     registry, stale, f"another process held the fetch lock for {timeout:g} s"
                 )
+            failure = cache.recent_failure(keys[0])
+            if failure:
+                return self._fallback(registry, stale, f"an AWS call just failed: {failure}")
             deadline = self.start + timeout + waited
             self.log.info(
                 "get: fetching a token for %s (account %s, region %s, identity %s)",
@@ -200,15 +206,21 @@ class EcrHelper:
             entry = _cache.Entry(
                 token.token, self.clock(), token.expires_at, token.proxy_endpoint, registry.service
             )
-            self._store(cache, keys[0], entry)
+            self._store(cache, keys[0], entry, deadline)
             self._remember(keys[0], entry)
             return token.username, token.password
 
     def _store(
-        self, cache: _cache.FileCache | _cache.NullCache, key: str, entry: _cache.Entry
+        self,
+        cache: _cache.FileCache | _cache.NullCache,
+        key: str,
+        entry: _cache.Entry,
+        deadline: float,
     ) -> None:
+        # The answer is in hand: wait for the write lock only while the time bound allows.
+        timeout = max(deadline - time.monotonic(), 0.5)
         try:
-            cache.store(key, entry)
+            cache.store(key, entry, timeout)
             if isinstance(cache, _cache.FileCache):
                 cache.clear_failure(key)
         except _cache.CacheError as err:
@@ -230,7 +242,7 @@ class EcrHelper:
                 cause,
                 int(stale[1].expires_at - now),
             )
-            return _cache.decode_token(stale[1].token)
+            return stale[1].username, stale[1].password
         message = ""
         if aws is not None:
             message = f"{registry.host}: {cause}"
@@ -279,14 +291,10 @@ class EcrHelper:
             region = _entry_region(key, parts)
             if region is None or entry.expired(now):
                 continue
-            try:
-                user, _ = _cache.decode_token(entry.token)
-            except ValueError:
-                continue
-            host = entry.proxy_endpoint.split("://", 1)[-1].split("/", 1)[0]
+            host = host_of(entry.proxy_endpoint)
             if not host:
                 continue
-            found["https://" + host] = user
+            found["https://" + host] = entry.username
             regions.add(region)
         if identity.region and identity.region not in regions:
             primed = self._prime_default(identity, cache)
@@ -321,7 +329,7 @@ class EcrHelper:
         registry = Registry("ecr", host, account=account, region=region)
         key = _cache.keys_for(identity, registry, legacy=False)[0]
         entry = _cache.Entry(token.token, self.clock(), token.expires_at, "https://" + host, "ecr")
-        self._store(cache, key, entry)
+        self._store(cache, key, entry, deadline)
         return "https://" + host, token.username
 
     # -- store / erase -------------------------------------------------------------------------

@@ -15,17 +15,23 @@ costs no STS, SSO, IMDS or container-endpoint call. Two shapes:
   - the raw lines of the profile's section in the config file and in the credentials file, and of
     every ``source_profile`` and ``sso-session`` section it refers to (so a changed ``role_arn``
     changes the key);
-  - the values (never secrets: those only enter as part of a hashed section) of
-    ``AWS_ROLE_ARN``, ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ROLE_SESSION_NAME``,
+  - the values of ``AWS_ROLE_ARN``, ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ROLE_SESSION_NAME``,
     ``AWS_CONFIG_FILE``, ``AWS_SHARED_CREDENTIALS_FILE``,
-    ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI``,
-    ``AWS_CONTAINER_CREDENTIALS_FULL_URI``, ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE``,
+    ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI``, ``AWS_CONTAINER_CREDENTIALS_FULL_URI``,
+    ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE``, ``AWS_CONTAINER_AUTHORIZATION_TOKEN``,
     ``AWS_EC2_METADATA_DISABLED``, ``AWS_EC2_METADATA_SERVICE_ENDPOINT``, ``AWS_ENDPOINT_URL_STS``,
-    ``AWS_ENDPOINT_URL``, ``AWS_STS_REGIONAL_ENDPOINTS``;
+    ``AWS_ENDPOINT_URL``, ``AWS_STS_REGIONAL_ENDPOINTS``, ``AWS_CREDENTIAL_FILE`` and
+    ``BOTO_CONFIG`` (section lines and the container token can hold secrets: they only ever enter
+    the hash, which is all the key keeps);
+  - for container and instance credentials: a hash of the files botocore's legacy providers read
+    (``AWS_CREDENTIAL_FILE``, ``BOTO_CONFIG``, ``~/.boto``, ``/etc/boto.cfg``) when they exist;
   - for web identity: the token's unverified ``iss`` and ``sub`` claims (the cluster and the
     service account; the token itself rotates, these do not);
   - for instance credentials (nothing else configured): the host name, because the instance role
     is a property of the machine.
+
+Section headers are read as botocore reads them (``[profile  "ci"]`` is profile ``ci``), and the
+profile is chosen as botocore chooses it (``AWS_DEFAULT_PROFILE`` before ``AWS_PROFILE``).
 
 Guarantee within one cache directory: two calls share a cache entry only when every input above is
 equal, i.e. when boto3 would resolve the same role, service account, profile or instance. Limits
@@ -63,7 +69,13 @@ _FP_ENV = (
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL",
     "AWS_STS_REGIONAL_ENDPOINTS",
+    "AWS_CREDENTIAL_FILE",  # botocore's OriginalEC2Provider
+    "BOTO_CONFIG",  # botocore's BotoProvider
+    # Hashed with the rest, never stored: tells apart tokens at one credentials-proxy URI.
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 )
+# Files botocore reads for credentials when nothing above selects them (legacy providers).
+_LEGACY_CREDENTIAL_FILES = ("~/.boto", "/etc/boto.cfg")
 _SSO_KEYS = ("sso_session", "sso_start_url", "sso_account_id", "sso_role_name")
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
@@ -130,8 +142,9 @@ def read_ini_sections(path: str) -> dict[str, list[str]]:
         if current is not None and key_indent >= 0 and indent > key_indent:
             current.append("  " + line)  # a continuation, as configparser reads it
             continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1].strip(), [])
+        if line.startswith("[") and "]" in line:
+            # configparser takes the header up to the last "]" and ignores what follows
+            current = sections.setdefault(_canonical(line[1 : line.rindex("]")]), [])
             key_indent = -1
             continue
         if current is not None:
@@ -150,6 +163,27 @@ def section_values(lines: list[str]) -> dict[str, str]:
         if sep:
             values[key.strip().lower()] = value.strip()
     return values
+
+
+def _canonical(header: str) -> str:
+    """A section name as botocore reads it: ``shlex`` words, so ``[profile  "r"]`` is
+    ``profile r`` and ``[profile default]`` is ``default``. (Credentials-file sections are
+    profile names and never start with a two-word ``profile`` header.)"""
+    header = header.strip()
+    words = header.split()
+    if len(words) >= 2 and words[0] in ("profile", "sso-session", "services"):
+        if any(c in header for c in "\"'\\"):
+            import shlex
+
+            try:
+                words = shlex.split(header)
+            except ValueError:
+                return header
+        if len(words) == 2:
+            if words == ["profile", "default"]:
+                return "default"
+            return f"{words[0]} {words[1]}"
+    return header
 
 
 def _config_section_name(profile: str) -> str:
@@ -220,6 +254,14 @@ def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Id
     token_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or merged.get("web_identity_token_file")
     if kind == "web-identity" and token_file:
         parts.append(_web_identity_claims(os.path.expanduser(token_file)))
+    if kind in ("container", "instance"):
+        for path in (
+            env.get("AWS_CREDENTIAL_FILE"),
+            env.get("BOTO_CONFIG"),
+            *_LEGACY_CREDENTIAL_FILES,
+        ):
+            if path:
+                parts.append(f"file {path}=" + _file_digest(os.path.expanduser(path)))
     if kind == "instance":
         parts.append("host=" + os.uname().nodename)
     digest = _hashing.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
@@ -227,8 +269,18 @@ def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Id
     return Identity(kind, key_part, profile, region)
 
 
+def _file_digest(path: str) -> str:
+    """A hash of a small file's content, ``""`` when absent or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            return _hashing.sha256(handle.read(1 << 20)).hex()
+    except OSError:
+        return ""
+
+
 def _profile_name(env: Mapping[str, str]) -> str:
-    return env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    # botocore's order (configprovider): AWS_DEFAULT_PROFILE wins over AWS_PROFILE.
+    return env.get("AWS_DEFAULT_PROFILE") or env.get("AWS_PROFILE") or "default"
 
 
 def _profile_region(env: Mapping[str, str], home: str, name: str) -> str:

@@ -12,6 +12,10 @@ import os
 import sys
 import time
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "off": 100}
 REDACTED = "[REDACTED]"
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -75,8 +79,9 @@ def makedirs_private(path: str) -> None:
 class Log:
     """Append lines to one file at or above a level; opened only when first needed."""
 
-    def __init__(self, path: str, level: str = "info", max_bytes: int = 1024 * 1024) -> None:
-        self.path = path
+    def __init__(self, path: str | None, level: str = "info", max_bytes: int = 1024 * 1024) -> None:
+        self.path = path  # None: ask path_provider on the first line written
+        self.path_provider: Callable[[], str] | None = None
         self.threshold = LEVELS.get(level, 20)
         self.max_bytes = max_bytes
         self.secrets: set[str] = set()
@@ -86,7 +91,9 @@ class Log:
 
     def enabled(self, level: str) -> bool:
         """Whether a message at ``level`` would be written anywhere."""
-        return LEVELS[level] >= self.threshold and (bool(self.path) or self.echo is not None)
+        if LEVELS[level] < self.threshold:
+            return False
+        return self.path != "" or self.echo is not None
 
     def add_secret(self, secret: str) -> None:
         """Never write this string (a token, password or key)."""
@@ -122,19 +129,22 @@ class Log:
         line = f'time="{stamp}" level={level} pid={os.getpid()} msg="{text}"\n'
         if self.echo is not None:
             self.echo.append(line)
+        if self.path is None:
+            self.path = self.path_provider() if self.path_provider else ""
         if self.path:
             self._write(line.encode("utf-8", "replace"))
 
     def _open(self) -> int | None:
-        if self._broken:
+        path = self.path or ""
+        if self._broken or not path:
             return None
         if self._fd is None:
             try:
-                parent = os.path.dirname(self.path)
+                parent = os.path.dirname(path)
                 if parent and not os.path.isdir(parent):
                     makedirs_private(parent)
                 flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
-                self._fd = os.open(self.path, flags, 0o600)
+                self._fd = os.open(path, flags, 0o600)
                 if os.fstat(self._fd).st_mode & 0o077:
                     os.fchmod(self._fd, 0o600)
             except OSError:
@@ -159,20 +169,24 @@ class Log:
         """Rename the full log to ``.1`` under a lock; every writer then reopens by name."""
         import fcntl
 
-        lock_path = self.path + ".lock"
+        path = self.path or ""
+        lock_path = path + ".lock"
         try:
             lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
         except OSError:
             return fd
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                st = os.stat(self.path, follow_symlinks=False)
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return fd  # another writer is rotating: never wait for it
+            try:
+                st = os.stat(path, follow_symlinks=False)
                 mine = os.fstat(fd)
                 if (st.st_ino, st.st_dev) == (mine.st_ino, mine.st_dev) and (
                     st.st_size > self.max_bytes // 2
                 ):
-                    os.replace(self.path, self.path + ".1")
+                    os.replace(path, path + ".1")
             except FileNotFoundError:
                 pass
             os.close(fd)

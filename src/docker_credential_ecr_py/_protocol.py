@@ -72,11 +72,6 @@ def read_server_url(stream: BinaryIO) -> str:
     return url
 
 
-def go_trim_space(text: str) -> str:
-    """``strings.TrimSpace``."""
-    return text.strip(_GO_SPACE)
-
-
 _HEX = "0123456789abcdef"
 _SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
@@ -86,7 +81,7 @@ def _escape_char(ch: str) -> str:
     if short is not None:
         return short
     code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF or 0xD800 <= code <= 0xDFFF:
+    if 0xD800 <= code <= 0xDFFF:
         return "\\ufffd"  # invalid UTF-8: Go writes the escape, one per bad byte
     return "\\u00" + _HEX[code >> 4] + _HEX[code & 0xF] if code < 0x20 else f"\\u{code:04x}"
 
@@ -96,7 +91,7 @@ _NEEDS_ESCAPE = frozenset('"\\<>&\u2028\u2029') | frozenset(chr(c) for c in rang
 
 def go_string(text: str) -> str:
     """A JSON string literal exactly as Go's ``encoding/json`` writes it (HTML-safe, raw UTF-8)."""
-    if text.isascii() and not any(ch in _NEEDS_ESCAPE for ch in text):
+    if text.isascii() and _NEEDS_ESCAPE.isdisjoint(text):
         return '"' + text + '"'
     parts = ['"']
     for ch in text:

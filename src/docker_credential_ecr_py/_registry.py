@@ -117,8 +117,8 @@ def host_of(server_url: str) -> str:
 
 def parse(server_url: str) -> Registry | None:
     """Parse a server URL; ``None`` when it is not an ECR or ECR Public registry."""
-    host = host_of(server_url)
-    if not host or not host.isascii():
+    host = host_of(server_url)  # lower-case ASCII, or ""
+    if not host:
         return None
     if host in PUBLIC_HOSTS:
         return Registry(ECR_PUBLIC, host, region="us-east-1", dualstack=host == PUBLIC_HOSTS[1])

@@ -218,7 +218,7 @@ def test_alias_hit_path_imports_no_tomllib(
     assert run(["get"], ALIAS.encode()).returncode == 0
     probe = (
         "import sys\nfrom docker_credential_ecr_py import _cli\n"
-        "sys.argv=['x','get']\ncode=_cli.main()\nsys.stdout.flush()\n"
+        "sys.argv=['x','get']\ncode=_cli.run()\nsys.stdout.flush()\n"
         "print(sorted(m for m in ('tomllib','re','json','botocore') if m in sys.modules), code, "
         "file=sys.stderr)\n"
     )

@@ -33,7 +33,7 @@ PROBE = """
 import sys
 from docker_credential_ecr_py import _cli
 sys.argv = ["docker-credential-ecr-login", "get"]
-code = _cli.main()
+code = _cli.run()
 sys.stdout.flush()
 print(sorted(m for m in {forbidden!r} if m in sys.modules), code, file=sys.stderr)
 """

@@ -129,7 +129,7 @@ def test_internal_error_text_is_redacted(env: dict[str, str], home: Path) -> Non
         f"    raise RuntimeError('failed with aws_secret_access_key={SECRET_KEY}')\n"
         "_helper.EcrHelper.get = boom\n"
         "sys.argv = ['docker-credential-ecr-login', 'get']\n"
-        "sys.exit(_cli.main())\n"
+        "sys.exit(_cli.run())\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],

@@ -53,8 +53,23 @@ def banner() -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit status."""
+def main() -> int:
+    """The program: run the command in ``sys.argv``, then leave without interpreter teardown.
+
+    Everything the helper says is written and flushed by then; skipping the finalization of a
+    process that is about to end takes ~1 ms (about 5 %) off every cached ``get``.
+    """
+    code = run()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (tests and library callers use this)."""
     args = list(sys.argv[1:] if argv is None else argv)
     stdout = sys.stdout.buffer
     if args and args[0] in EXTRA_COMMANDS:

@@ -48,7 +48,7 @@ def main() -> int:
             print(f"{label}: {elapsed:.0f} ms")
             print(f"  {answer}")
         print(f"GetAuthorizationToken calls made: {aws.count()}")
-        print(f"cache file: {home}/.ecr/cache.json")
+        print(f"cache file: {home}/.ecr/cache.json (removed with the demo's temporary home)")
         return 0 if aws.count() == 1 and answer["Username"] == "AWS" else 1
 
 

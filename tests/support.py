@@ -43,7 +43,7 @@ def helper_builds() -> list[Any]:
     """The console script always; the frozen builds when ``make binary`` has made them."""
     builds = [pytest.param(str(CONSOLE_SCRIPT), id="console-script")]
     for name, path in (("onedir", ONEDIR), ("static", STATIC)):
-        if path.exists() or os.environ.get("ECR_TEST_FROZEN") == "1":
+        if path.exists() or os.environ.get("ECR_TEST_FROZEN") == "1" or IN_CI:
             builds.append(pytest.param(str(path), id=name, marks=pytest.mark.frozen))
     return builds
 

@@ -227,7 +227,7 @@ def test_dockerfile_config_from_ecr_registries(registries: str, expected: dict[s
 def frozen_builds() -> list[Any]:
     params = []
     for flavour, path in (("onedir", ONEDIR), ("static", STATIC)):
-        if path.exists() or os.environ.get("ECR_TEST_FROZEN") == "1":
+        if path.exists() or os.environ.get("ECR_TEST_FROZEN") == "1" or IN_CI:
             params.append(pytest.param((flavour, path), id=flavour, marks=pytest.mark.frozen))
     if not params:
         params.append(

@@ -45,6 +45,24 @@ class Report:
         if fix:
             self.out.write(redact(f"  {'':<5} {'':<10} fix: {fix}\n", self.secrets))
 
+    def aws_failure(
+        self,
+        check: str,
+        call: str,
+        err: object,
+        registry: Registry | None,
+        env: Mapping[str, str],
+    ) -> None:
+        """A failed AWS call: its error code and message, and the likely fix."""
+        code = getattr(err, "code", type(err).__name__)
+        message = getattr(err, "message", str(err))
+        self.add(
+            FAIL,
+            check,
+            f"{call} failed: {code}: {message}",
+            _fix_for_aws(code, message, registry, env),
+        )
+
 
 def _fix_for_aws(code: str, message: str, registry: Registry | None, env: Mapping[str, str]) -> str:
     """The likely fix for an AWS failure."""
@@ -272,14 +290,7 @@ def doctor_main(argv: list[str], stdout: TextIO, stderr: TextIO, env: Mapping[st
     elif isinstance(who, dict):
         report.add(OK, "identity", f"{who['Arn']} (account {who['Account']}) via {via}")
     else:
-        code = getattr(who, "code", type(who).__name__)
-        message = getattr(who, "message", str(who))
-        report.add(
-            FAIL,
-            "identity",
-            f"STS GetCallerIdentity failed: {code}: {message}",
-            _fix_for_aws(code, message, registry, env),
-        )
+        report.aws_failure("identity", "STS GetCallerIdentity", who, registry, env)
 
     if registry is None and region and isinstance(who, dict) and not args.host:
         host = registry_host(who["Account"], region)
@@ -354,14 +365,8 @@ def doctor_main(argv: list[str], stdout: TextIO, stderr: TextIO, env: Mapping[st
                 f"until {until}",
             )
         elif token is not None:
-            code = getattr(token, "code", type(token).__name__)
-            message = getattr(token, "message", str(token))
-            report.add(
-                FAIL,
-                "token",
-                f"GetAuthorizationToken for {registry.host} failed: {code}: {message}",
-                _fix_for_aws(code, message, registry, env),
-            )
+            call = f"GetAuthorizationToken for {registry.host}"
+            report.aws_failure("token", call, token, registry, env)
     elapsed = time.monotonic() - started
     failed, warned = report.counts[FAIL], report.counts[WARN]
     stdout.write(f"result: {failed} failed, {warned} warning(s) in {elapsed:.1f} s\n")

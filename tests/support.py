@@ -108,3 +108,25 @@ def spawn_get(exe: str | Path, host: str, env: dict[str, str]) -> subprocess.Pop
     proc.stdin.close()
     proc.stdin = None  # communicate() must not touch the closed pipe
     return proc
+
+
+def jwt(claims: dict[str, Any], signature: bytes = b"sig") -> str:
+    """An unsigned-looking web identity token (moto's STS does not verify it)."""
+    import base64
+    import json
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    header = part(json.dumps({"alg": "RS256", "kid": "k"}).encode())
+    return f"{header}.{part(json.dumps(claims).encode())}.{part(signature)}"
+
+
+def service_account_jwt(sub: str) -> str:
+    """An EKS-style IRSA token for service account ``sub``."""
+    return jwt({"iss": "https://oidc.eks.eu-west-2.amazonaws.com/id/X", "sub": sub})
+
+
+def without_static_keys(env: dict[str, str]) -> dict[str, str]:
+    """``env`` less the static access keys (so another credential source is used)."""
+    return {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}

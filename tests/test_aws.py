@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from standin import StandIn
-from support import HOST, Runner, closed_url
+from support import HOST, Runner, closed_url, service_account_jwt, without_static_keys
 
 PUBLIC = "public.ecr.aws"
 
@@ -99,19 +99,11 @@ def test_host_selects_the_api_endpoint_without_extra_variables(
     assert standin.connects[0] == endpoint
 
 
-def write_token(path: Path, sub: str) -> None:
-    def part(obj: dict[str, object]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-    claims = {"iss": "https://oidc.eks.eu-west-2.amazonaws.com/id/X", "sub": sub}
-    path.write_text(f"{part({'alg': 'RS256'})}.{part(claims)}.sig")
-
-
 @pytest.fixture
 def irsa_env(env: dict[str, str], moto_server: str, tmp_path: Path) -> dict[str, str]:
     token = tmp_path / "token"
-    write_token(token, "system:serviceaccount:ci:runner")
-    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    token.write_text(service_account_jwt("system:serviceaccount:ci:runner"))
+    env = without_static_keys(env)
     env.update(
         {
             "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/irsa-runner",
@@ -153,7 +145,7 @@ def test_profile_from_config_files(
         "[ci]\naws_access_key_id = AKIDPROFILEKEY\naws_secret_access_key = profilesecret\n"
     )
     (aws / "config").write_text("[profile ci]\nregion = eu-west-2\n")
-    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env = without_static_keys(env)
     env["AWS_PROFILE"] = "ci"
     assert run(["get"], HOST.encode(), env_=env).returncode == 0
     assert standin.calls[0].access_key_id == "AKIDPROFILEKEY"
@@ -171,7 +163,7 @@ def test_assume_role_profile_through_sts(
         "[profile deploy]\nrole_arn = arn:aws:iam::111122223333:role/deploy\n"
         "source_profile = base\nregion = eu-west-2\n"
     )
-    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env = without_static_keys(env)
     env.update({"AWS_PROFILE": "deploy", "AWS_ENDPOINT_URL_STS": moto_server})
     for _ in range(2):
         result = run(["get"], HOST.encode(), env_=env)
@@ -262,7 +254,7 @@ def test_credential_resolution_counts_toward_the_bound(
 
 
 def test_no_credentials_is_not_found(run: Runner, env: dict[str, str], standin: StandIn) -> None:
-    env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    env = without_static_keys(env)
     started = time.monotonic()
     result = run(["get"], HOST.encode(), env_=env)
     assert result.stdout == b"credentials not found in native keychain\n"

@@ -14,7 +14,7 @@ import pytest
 
 from docker_credential_ecr_py import _hashing, _identity
 from docker_credential_ecr_py._identity import FINGERPRINT_PREFIX, STATIC, resolve
-from support import ROOT, base_env
+from support import ROOT, base_env, jwt
 
 GO_ACCESS_KEY_CHECKSUM = "xOV45/s/9aT8cbO8tDicjEV1KKkfpLdKrQs0ipPGgGc="  # checksum("accessKey")
 GO_ACCESS_KEY_LEGACY = "YWNjZXNzS2V51B2M2Y8AsgTpgAmY7PhCfg=="
@@ -47,14 +47,6 @@ def home_of(env: dict[str, str]) -> str:
 
 def key(env: dict[str, str], profile: str | None = None) -> str:
     return resolve(env, home_of(env), profile).key_part
-
-
-def jwt(claims: dict[str, Any], signature: bytes = b"sig") -> str:
-    def part(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-    header = part(json.dumps({"alg": "RS256", "kid": "k"}).encode())
-    return f"{header}.{part(json.dumps(claims).encode())}.{part(signature)}"
 
 
 def assert_fingerprint(ident: _identity.Identity, kind: str) -> None:

@@ -7,7 +7,6 @@ The checks on the frozen binaries run only when ``make binary`` has built them (
 from __future__ import annotations
 
 import ast
-import base64
 import hashlib
 import json
 import os
@@ -35,6 +34,7 @@ from support import (
     STATIC,
     base_env,
     run_helper,
+    service_account_jwt,
 )
 
 SPEC = ROOT / "packaging" / "docker-credential-ecr-login.spec"
@@ -387,13 +387,6 @@ def fake_sso() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def _jwt(sub: str) -> str:
-    def part(obj: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'RS256'})}.{part({'iss': 'https://oidc.example', 'sub': sub})}.sig"
-
-
 @pytest.mark.parametrize("source", ["static-keys", "web-identity", "assume-role", "sso"])
 def test_frozen_fetch_through_each_credential_source(
     frozen: tuple[str, Path],
@@ -417,7 +410,7 @@ def test_frozen_fetch_through_each_credential_source(
         env.update({"AWS_ACCESS_KEY_ID": "AKIDSTATICKEY", "AWS_SECRET_ACCESS_KEY": "secret"})
     elif source == "web-identity":
         token = tmp_path / "token"
-        token.write_text(_jwt("system:serviceaccount:ci:runner"))
+        token.write_text(service_account_jwt("system:serviceaccount:ci:runner"))
         env.update(
             {
                 "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/irsa",

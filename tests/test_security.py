@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from standin import StandIn
-from support import HOST, SECRET_KEY, Runner
+from support import HOST, SECRET_KEY, Runner, service_account_jwt, without_static_keys
 
 SESSION_TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKENxyz0123456789abcdefABCDEF+/=="
 
@@ -36,20 +36,11 @@ def test_static_identities_do_not_share_tokens(
     ]
 
 
-def write_jwt(path: Path, sub: str) -> None:
-    def part(obj: dict[str, str]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-    path.write_text(
-        f"{part({'alg': 'RS256'})}.{part({'iss': 'https://oidc.example', 'sub': sub})}.s"
-    )
-
-
 def test_service_accounts_do_not_share_tokens(
     run: Runner, env: dict[str, str], standin: StandIn, moto_server: str, tmp_path: Path
 ) -> None:
     token = tmp_path / "token"
-    base = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    base = without_static_keys(env)
     base.update(
         {
             "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/ci",
@@ -63,7 +54,7 @@ def test_service_accounts_do_not_share_tokens(
         "system:serviceaccount:ci:a",
         "system:serviceaccount:ci:b",
     ):
-        write_jwt(token, sub)
+        token.write_text(service_account_jwt(sub))
         result = run(["get"], HOST.encode(), env_=base)
         assert result.returncode == 0, result
         secrets.append(json.loads(result.stdout)["Secret"])
@@ -84,7 +75,7 @@ def test_profiles_do_not_share_tokens(
         "[profile a]\nrole_arn = arn:aws:iam::111122223333:role/a\nsource_profile = base\n"
         "[profile b]\nrole_arn = arn:aws:iam::111122223333:role/b\nsource_profile = base\n"
     )
-    base = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    base = without_static_keys(env)
     base["AWS_ENDPOINT_URL_STS"] = moto_server
     answers = {}
     for profile in ("a", "b", "a"):

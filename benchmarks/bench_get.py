@@ -2,7 +2,10 @@
 against the Go helper and a bare interpreter; cold ``get`` against the local stand-in; peak memory;
 AWS calls made by 50 concurrent cold gets; STS and ECR calls made by 100 sequential gets under IRSA.
 
-    python benchmarks/bench_get.py [--runs N] [--venv DIR] [--reinstall]
+    python benchmarks/bench_get.py [--runs N] [--venv DIR] [--reinstall] [--against REV]
+
+``--against REV`` also installs git revision REV in a venv of its own and times its console
+script beside this tree's in the same interleaved run (before/after figures for a change).
 
 Timings on a shared 2-core machine are noisy: commands are interleaved round-robin and reported as
 medians and as ratios from the same run.
@@ -26,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from standin import StandIn  # noqa: E402
+from support.standin import StandIn  # noqa: E402
 
 HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -34,7 +37,7 @@ GO_HELPER = "/usr/bin/docker-credential-ecr-login"
 MD5_EMPTY = bytes.fromhex("d41d8cd98f00b204e9800998ecf8427e")
 
 
-def fresh_venv(path: Path, reinstall: bool) -> Path:
+def fresh_venv(path: Path, reinstall: bool, source: Path = ROOT) -> Path:
     """The package installed alone, non-editable, as ``pipx install`` would."""
     exe = path / "bin" / "docker-credential-ecr-login"
     if exe.exists() and not reinstall:
@@ -44,8 +47,26 @@ def fresh_venv(path: Path, reinstall: bool) -> Path:
     pip = [str(path / "bin" / "python"), "-m", "pip", "install", "-q"]
     # pipx keeps its shared pip current; an old bundled pip writes scripts that import re.
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, str(ROOT)], check=True)
+    subprocess.run([*pip, str(source)], check=True)
     return exe
+
+
+def revision_venv(rev: str) -> Path:
+    """The console script of git revision ``rev``, in a venv of its own (rebuilt every time)."""
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    source = ROOT / "build" / f"bench-src-{sha}"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", sha], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    return fresh_venv(ROOT / "build" / f"bench-venv-{sha}", True, source)
 
 
 def static_env(home: str, **extra: str) -> dict[str, str]:
@@ -129,7 +150,7 @@ def interleaved(commands: dict[str, Callable[[], float]], runs: int) -> dict[str
     return {name: statistics.median(values) * 1000 for name, values in samples.items()}
 
 
-def bench_cached(exe: Path, runs: int) -> None:
+def bench_cached(exe: Path, runs: int, others: dict[str, Path]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         write_cache(home)
@@ -140,6 +161,8 @@ def bench_cached(exe: Path, runs: int) -> None:
             "python -I -S -c pass": [sys.executable, "-I", "-S", "-c", "pass"],
             "this helper (console script)": [str(exe), "get"],
         }
+        for name, other in others.items():
+            cmds[f"console script @ {name}"] = [str(other), "get"]
         if Path(GO_HELPER).exists():
             cmds["Go helper 0.6.0 (Debian)"] = [GO_HELPER, "get"]
         for name, path in frozen_builds().items():
@@ -155,7 +178,7 @@ def bench_cached(exe: Path, runs: int) -> None:
     base = medians.get("Go helper 0.6.0 (Debian)")
     for name, value in medians.items():
         ratio = f"{value / base:5.2f}x Go" if base else "(Go helper not installed)"
-        print(f"  {name:32s} {value:7.1f} ms   {ratio}")
+        print(f"  {name:36s} {value:7.1f} ms   {ratio}")
 
 
 def frozen_builds() -> dict[str, Path]:
@@ -166,13 +189,17 @@ def frozen_builds() -> dict[str, Path]:
     return {name: path for name, path in builds.items() if path.exists()}
 
 
-def bench_cold(exe: Path, runs: int) -> None:
+def bench_cold(exe: Path, runs: int, others: dict[str, Path]) -> None:
     """Every get fetches (cache off) from the local stand-in: botocore import, client, HTTP."""
     with StandIn() as aws, tempfile.TemporaryDirectory() as tmp:
         env = static_env(tmp, AWS_ENDPOINT_URL_ECR=aws.url, AWS_ECR_DISABLE_CACHE="1")
         commands: dict[str, Callable[[], float]] = {
             "console script": lambda: time_once([str(exe), "get"], HOST.encode(), env)
         }
+        for name, other in others.items():
+            commands[f"console script @ {name}"] = lambda p=other: time_once(
+                [str(p), "get"], HOST.encode(), env
+            )
         for name, path in frozen_builds().items():
             commands[name] = lambda p=path: time_once([str(p), "get"], HOST.encode(), env)
         medians = interleaved(commands, runs)
@@ -272,11 +299,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--venv", type=Path, default=ROOT / "build" / "bench-venv")
     parser.add_argument("--reinstall", action="store_true")
+    parser.add_argument("--against", metavar="REV", help="also time git revision REV")
     args = parser.parse_args()
     exe = fresh_venv(args.venv, args.reinstall)
+    others = {args.against: revision_venv(args.against)} if args.against else {}
     print(f"console script: {exe}")
-    bench_cached(exe, args.runs)
-    bench_cold(exe, max(args.runs // 4, 5))
+    bench_cached(exe, args.runs, others)
+    bench_cold(exe, max(args.runs // 4, 5), others)
     report_memory()
     bench_concurrent(exe)
     bench_irsa(exe)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import docker.credentials  # noqa: E402
 
-from standin import StandIn  # noqa: E402
+from support.standin import StandIn  # noqa: E402
 
 HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
 

@@ -14,16 +14,17 @@ TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from standin import StandIn  # noqa: E402
 from support import (  # noqa: E402
     ACCESS_KEY,
     CONSOLE_SCRIPT,
+    IN_PROCESS,
     SECRET_KEY,
     Runner,
     base_env,
     helper_builds,
     run_helper,
 )
+from support.standin import StandIn  # noqa: E402
 
 
 @pytest.fixture(params=helper_builds())
@@ -70,7 +71,20 @@ def env(home: Path, standin: StandIn) -> dict[str, str]:
 
 @pytest.fixture
 def run(env: dict[str, str]) -> Runner:
-    """Run the console script with the test environment (override with ``env=``)."""
+    """Run the helper in process (``_cli.run``) with the test environment (override with
+    ``env=``); ``run_process`` is the same through the console script as a subprocess."""
+
+    def runner(
+        args: list[str], stdin: bytes | None = b"", env_: dict[str, str] | None = None, **kw: Any
+    ) -> subprocess.CompletedProcess[bytes]:
+        return run_helper(IN_PROCESS, args, stdin, env_ if env_ is not None else env, **kw)
+
+    return runner
+
+
+@pytest.fixture
+def run_process(env: dict[str, str]) -> Runner:
+    """Run the console script as a subprocess (a fresh interpreter: imports, umask, signals)."""
 
     def runner(
         args: list[str], stdin: bytes | None = b"", env_: dict[str, str] | None = None, **kw: Any

@@ -1,8 +1,6 @@
 """``python -m docker_credential_ecr_py`` and the PyInstaller entry point."""
 
-import sys
-
 from docker_credential_ecr_py._cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

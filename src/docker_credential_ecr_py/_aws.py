@@ -17,7 +17,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from docker_credential_ecr_py import __version__
-from docker_credential_ecr_py._registry import ECR_PUBLIC, Registry, parse_private_host
+from docker_credential_ecr_py._errors import AwsError
+from docker_credential_ecr_py._registry import ECR, ECR_PUBLIC, Registry, parse_private_host
+from docker_credential_ecr_py._token import Token
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -44,31 +46,6 @@ _THROTTLING = frozenset(
 _TRANSIENT = frozenset({"RequestTimeout", "RequestTimeoutException", "InternalError"})
 _CONNECTION_ERRORS = frozenset({"EndpointConnectionError", "ConnectionClosed"})
 USER_AGENT = f"docker-credential-ecr-py/{__version__}"
-
-
-class AwsError(Exception):
-    """A failed AWS call: ``code`` is the AWS error code (or a short name of the failure)."""
-
-    def __init__(self, code: str, message: str, retryable: bool = False) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
-
-
-class Token:
-    """A decoded authorization token."""
-
-    __slots__ = ("expires_at", "password", "proxy_endpoint", "token", "username")
-
-    def __init__(
-        self, token: str, username: str, password: str, expires_at: float, proxy_endpoint: str
-    ) -> None:
-        self.token = token
-        self.username = username
-        self.password = password
-        self.expires_at = expires_at
-        self.proxy_endpoint = proxy_endpoint
 
 
 def _remaining(deadline: float) -> float:
@@ -175,11 +152,9 @@ def _epoch(value: Any) -> float:
     return float(value.timestamp())
 
 
-def _decode(token: str) -> tuple[str, str]:
-    from docker_credential_ecr_py._cache import decode_token
-
+def _token(token: str, expires_at: Any, proxy_endpoint: str) -> Token:
     try:
-        return decode_token(token)
+        return Token(token, _epoch(expires_at), proxy_endpoint)
     except ValueError as err:
         raise AwsError("InvalidToken", str(err)) from None
 
@@ -195,10 +170,7 @@ def fetch(registry: Registry, profile: str | None, deadline: float) -> Token:
             token = data.get("authorizationToken")
             if not token:
                 raise AwsError("InvalidResponse", "no authorizationData in ECR Public response")
-            user, password = _decode(token)
-            return Token(
-                token, user, password, _epoch(data.get("expiresAt")), "https://" + registry.host
-            )
+            return _token(token, data.get("expiresAt"), "https://" + registry.host)
         params = {"registryIds": [registry.account]}
         response = _call(client, "get_authorization_token", params, deadline)
         return _pick(response, registry.account, registry)
@@ -210,8 +182,6 @@ def fetch(registry: Registry, profile: str | None, deadline: float) -> Token:
 
 def fetch_default(region: str, profile: str | None, deadline: float) -> tuple[str, Token]:
     """The caller's default registry in ``region`` (no ``registryIds``): ``(account, token)``."""
-    from docker_credential_ecr_py._registry import ECR
-
     probe = Registry(ECR, "", region=region)
     try:
         session = make_session(profile, region, deadline)
@@ -248,12 +218,10 @@ def _pick(response: dict[str, Any], account: str, registry: Registry) -> Token:
             if parsed is not None and parsed.account == account:
                 chosen = item
                 break
-    token = chosen["authorizationToken"]
-    user, password = _decode(token)
     proxy = str(chosen["proxyEndpoint"])
     if registry.host:
         proxy = "https://" + registry.host
-    return Token(token, user, password, _epoch(chosen.get("expiresAt")), proxy)
+    return _token(chosen["authorizationToken"], chosen.get("expiresAt"), proxy)
 
 
 def caller_identity(profile: str | None, region: str, deadline: float) -> dict[str, str]:
@@ -269,7 +237,21 @@ def caller_identity(profile: str | None, region: str, deadline: float) -> dict[s
     return {k: str(response.get(k, "")) for k in ("Account", "Arn", "UserId")}
 
 
-def caller_account(env: Any, timeout: float = 5.0) -> str:
-    """The caller's account id (for ``configure-docker --region`` without a host)."""
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
-    return caller_identity(None, region, time.monotonic() + timeout)["Account"]
+def endpoint_url(registry: Registry) -> str:
+    """The API endpoint botocore will call for this registry (no network)."""
+    deadline = time.monotonic() + 5
+    client = _client(make_session(None, registry.api_region, deadline), registry, deadline)
+    url: str = client.meta.endpoint_url
+    return url
+
+
+class BotocoreTokenSource:
+    """The ``TokenSource`` of every real run: ``fetch`` and ``fetch_default`` above."""
+
+    def fetch(self, registry: Registry, profile: str | None, deadline: float) -> Token:
+        """``GetAuthorizationToken`` for one registry."""
+        return fetch(registry, profile, deadline)
+
+    def fetch_default(self, region: str, profile: str | None, deadline: float) -> tuple[str, Token]:
+        """The caller's default registry in ``region``."""
+        return fetch_default(region, profile, deadline)

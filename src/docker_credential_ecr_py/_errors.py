@@ -1,17 +1,18 @@
-"""The helper's errors: each carries the protocol line to print and, optionally, a cause."""
+"""Every error type of the helper, in one leaf module that imports nothing.
 
-from __future__ import annotations
+Which protocol line each one becomes is the CLI's business (``_cli``), not theirs.
+"""
 
-from docker_credential_ecr_py._protocol import NOT_FOUND, NOT_IMPLEMENTED
+
+class ProtocolError(Exception):
+    """A request the wire protocol rejects; ``str(err)`` is the exact line to print."""
 
 
 class HelperError(Exception):
-    """Base: ``protocol_message`` goes to stdout; ``stderr`` (if any) is one line for the user."""
-
-    protocol_message = NOT_FOUND
+    """A request the helper cannot serve; ``stderr`` (if any) is one line for the user."""
 
     def __init__(self, cause: str = "", stderr: str = "") -> None:
-        super().__init__(cause or self.protocol_message)
+        super().__init__(cause)
         self.cause = cause
         self.stderr = stderr
 
@@ -21,6 +22,18 @@ class CredentialsNotFound(HelperError):
 
 
 class NotImplementedByHelper(HelperError):
-    """``store``/``erase`` without ``AWS_ECR_IGNORE_CREDS_STORAGE=true``."""
+    """``store``/``erase`` without ``AWS_ECR_IGNORE_CREDS_STORAGE=true``: ``not implemented``."""
 
-    protocol_message = NOT_IMPLEMENTED
+
+class AwsError(Exception):
+    """A failed AWS call: ``code`` is the AWS error code (or a short name of the failure)."""
+
+    def __init__(self, code: str, message: str, retryable: bool = False) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class CacheError(Exception):
+    """The cache could not be read or written; never fatal to a request."""

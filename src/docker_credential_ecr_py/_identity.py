@@ -42,11 +42,10 @@ which is the default (``~/.ecr`` in the container). A role whose *permissions* c
 the cached token stays valid until it expires, as it would in AWS.
 """
 
-from __future__ import annotations
-
 import os
 
-from docker_credential_ecr_py import _hashing
+from docker_credential_ecr_py import _lean
+from docker_credential_ecr_py._settings import configured_region, expand_user
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
 if TYPE_CHECKING:
@@ -89,8 +88,8 @@ class Identity:
         self,
         kind: str,
         key_part: str,
-        profile: str | None,
-        region: str | Callable[[], str],
+        profile: "str | None",
+        region: "str | Callable[[], str]",
         access_key_id: str = "",
     ) -> None:
         self.kind = kind
@@ -112,13 +111,13 @@ class Identity:
         """The Go helper's pre-0.12 key part (static keys only), or ``""``."""
         if self.kind != STATIC:
             return ""
-        return _hashing.legacy_checksum(self.access_key_id)
+        return _lean.legacy_checksum(self.access_key_id)
 
     def __repr__(self) -> str:
         return f"Identity(kind={self.kind!r}, profile={self.profile!r})"
 
 
-def read_ini_sections(path: str) -> dict[str, list[str]]:
+def read_ini_sections(path: str) -> "dict[str, list[str]]":
     """Sections of an AWS INI file as raw stripped lines (no configparser: it is slow to import)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -153,7 +152,7 @@ def read_ini_sections(path: str) -> dict[str, list[str]]:
     return sections
 
 
-def section_values(lines: list[str]) -> dict[str, str]:
+def section_values(lines: "list[str]") -> "dict[str, str]":
     """Top-level ``key = value`` pairs of a section (nested, indented lines are skipped)."""
     values: dict[str, str] = {}
     for line in lines:
@@ -199,9 +198,7 @@ def _web_identity_claims(token_file: str) -> str:
         payload = payload.replace(b"-", b"+").replace(b"_", b"/")
         from binascii import a2b_base64
 
-        from docker_credential_ecr_py import _fastjson
-
-        claims = _fastjson.loads(a2b_base64(payload + b"=" * (-len(payload) % 4)).decode())
+        claims = _lean.loads(a2b_base64(payload + b"=" * (-len(payload) % 4)).decode())
     except (OSError, IndexError, ValueError, UnicodeDecodeError):
         return ""
     if not isinstance(claims, dict):
@@ -209,27 +206,23 @@ def _web_identity_claims(token_file: str) -> str:
     return f"iss={claims.get('iss', '')!s}\nsub={claims.get('sub', '')!s}"
 
 
-def files(env: Mapping[str, str], home: str) -> tuple[str, str]:
+def files(env: "Mapping[str, str]", home: str) -> "tuple[str, str]":
     """The config and credentials file paths boto3 reads."""
     config = env.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config")
     creds = env.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials")
-    if config.startswith("~"):
-        config = home + config[1:]
-    if creds.startswith("~"):
-        creds = home + creds[1:]
-    return config, creds
+    return expand_user(config, home), expand_user(creds, home)
 
 
-def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Identity:
+def resolve(env: "Mapping[str, str]", home: str, profile: "str | None" = None) -> "Identity":
     """Predict the identity boto3's default credential chain will resolve, without network."""
     explicit = profile is not None
-    env_region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+    env_region = configured_region(env)
     access_key = env.get("AWS_ACCESS_KEY_ID", "")
     # botocore ignores environment keys when a profile is passed explicitly.
     if not explicit and access_key and env.get("AWS_SECRET_ACCESS_KEY"):
         name = _profile_name(env)
         region: str | Callable[[], str] = env_region or (lambda: _profile_region(env, home, name))
-        return Identity(STATIC, _hashing.checksum(access_key), None, region, access_key)
+        return Identity(STATIC, _lean.checksum(access_key), None, region, access_key)
 
     name = profile if profile is not None else _profile_name(env)
     config_path, creds_path = files(env, home)
@@ -246,14 +239,14 @@ def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Id
     if kind == STATIC:
         static = cred_values if cred_values.get("aws_access_key_id") else conf_values
         key = static["aws_access_key_id"]
-        return Identity(STATIC, _hashing.checksum(key), profile, region, key)
+        return Identity(STATIC, _lean.checksum(key), profile, region, key)
 
     parts = [f"kind={kind}", f"profile={name}", f"explicit={explicit}"]
     parts += _section_chain(name, config, creds)
     parts += [f"{var}={env[var]}" for var in _FP_ENV if env.get(var)]
     token_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or merged.get("web_identity_token_file")
     if kind == "web-identity" and token_file:
-        parts.append(_web_identity_claims(os.path.expanduser(token_file)))
+        parts.append(_web_identity_claims(expand_user(token_file, home)))
     if kind in ("container", "instance"):
         for path in (
             env.get("AWS_CREDENTIAL_FILE"),
@@ -261,11 +254,11 @@ def resolve(env: Mapping[str, str], home: str, profile: str | None = None) -> Id
             *_LEGACY_CREDENTIAL_FILES,
         ):
             if path:
-                parts.append(f"file {path}=" + _file_digest(os.path.expanduser(path)))
+                parts.append(f"file {path}=" + _file_digest(expand_user(path, home)))
     if kind == "instance":
         parts.append("host=" + os.uname().nodename)
-    digest = _hashing.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
-    key_part = FINGERPRINT_PREFIX + _hashing.b64(digest).rstrip("=")
+    digest = _lean.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+    key_part = FINGERPRINT_PREFIX + _lean.b64(digest).rstrip("=")
     return Identity(kind, key_part, profile, region)
 
 
@@ -273,27 +266,27 @@ def _file_digest(path: str) -> str:
     """A hash of a small file's content, ``""`` when absent or unreadable."""
     try:
         with open(path, "rb") as handle:
-            return _hashing.sha256(handle.read(1 << 20)).hex()
+            return _lean.sha256(handle.read(1 << 20)).hex()
     except OSError:
         return ""
 
 
-def _profile_name(env: Mapping[str, str]) -> str:
+def _profile_name(env: "Mapping[str, str]") -> str:
     # botocore's order (configprovider): AWS_DEFAULT_PROFILE wins over AWS_PROFILE.
     return env.get("AWS_DEFAULT_PROFILE") or env.get("AWS_PROFILE") or "default"
 
 
-def _profile_region(env: Mapping[str, str], home: str, name: str) -> str:
+def _profile_region(env: "Mapping[str, str]", home: str, name: str) -> str:
     config_path, _ = files(env, home)
     section = read_ini_sections(config_path).get(_config_section_name(name), [])
     return section_values(section).get("region", "")
 
 
 def _predict_kind(
-    env: Mapping[str, str],
-    merged: dict[str, str],
-    cred_values: dict[str, str],
-    conf_values: dict[str, str],
+    env: "Mapping[str, str]",
+    merged: "dict[str, str]",
+    cred_values: "dict[str, str]",
+    conf_values: "dict[str, str]",
 ) -> str:
     """botocore's provider order: assume-role, web identity, SSO, credentials file, process,
     config file, container, instance metadata."""
@@ -321,8 +314,8 @@ def _predict_kind(
 
 
 def _section_chain(
-    name: str, config: dict[str, list[str]], creds: dict[str, list[str]]
-) -> list[str]:
+    name: str, config: "dict[str, list[str]]", creds: "dict[str, list[str]]"
+) -> "list[str]":
     """Raw lines of the profile's sections and of every section it refers to."""
     out: list[str] = []
     seen: set[str] = set()

@@ -6,23 +6,24 @@ Every line goes through ``redact``: tokens, passwords, secret keys and session t
 the file.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import time
 
+from docker_credential_ecr_py import _lean
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import BinaryIO
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "off": 100}
 REDACTED = "[REDACTED]"
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = _lean.O_NOFOLLOW
+_O_CLOEXEC = _lean.O_CLOEXEC
 
 
-def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
+def redact(text: str, secrets: "set[str] | frozenset[str]" = frozenset()) -> str:
     """Remove known secrets and anything shaped like a credential from ``text``."""
     for secret in sorted(secrets, key=len, reverse=True):
         if len(secret) >= 4:
@@ -58,28 +59,12 @@ def _redact_run(match: object) -> str:
     return REDACTED if all(kinds) else run
 
 
-def makedirs_private(path: str) -> None:
-    """Create ``path`` and any missing parents, each 0700 whatever the umask."""
-    missing = []
-    current = path
-    while current and not os.path.isdir(current):
-        missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, 0o700)
-        except FileExistsError:
-            continue
-        os.chmod(directory, 0o700)
-
-
 class Log:
     """Append lines to one file at or above a level; opened only when first needed."""
 
-    def __init__(self, path: str | None, level: str = "info", max_bytes: int = 1024 * 1024) -> None:
+    def __init__(
+        self, path: "str | None", level: str = "info", max_bytes: int = 1024 * 1024
+    ) -> None:
         self.path = path  # None: ask path_provider on the first line written
         self.path_provider: Callable[[], str] | None = None
         self.threshold = LEVELS.get(level, 20)
@@ -116,7 +101,7 @@ class Log:
         """Log at error level."""
         self._log("error", msg, args)
 
-    def _log(self, level: str, msg: str, args: tuple[object, ...]) -> None:
+    def _log(self, level: str, msg: str, args: "tuple[object, ...]") -> None:
         if not self.enabled(level):
             return
         try:
@@ -134,7 +119,7 @@ class Log:
         if self.path:
             self._write(line.encode("utf-8", "replace"))
 
-    def _open(self) -> int | None:
+    def _open(self) -> "int | None":
         path = self.path or ""
         if self._broken or not path:
             return None
@@ -142,6 +127,8 @@ class Log:
             try:
                 parent = os.path.dirname(path)
                 if parent and not os.path.isdir(parent):
+                    from docker_credential_ecr_py._lean.files import makedirs_private
+
                     makedirs_private(parent)
                 flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
                 self._fd = os.open(path, flags, 0o600)
@@ -165,7 +152,7 @@ class Log:
         except OSError:
             self._broken = True
 
-    def _rotate(self, fd: int) -> int | None:
+    def _rotate(self, fd: int) -> "int | None":
         """Rename the full log to ``.1`` under a lock; every writer then reopens by name."""
         import fcntl
 
@@ -202,10 +189,16 @@ class Log:
             self._fd = None
 
 
-def stderr_line(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> None:
-    """One redacted line on stderr (clients pass it through to the user)."""
+def stderr_line(
+    text: str, secrets: "set[str] | frozenset[str]" = frozenset(), stream: "BinaryIO | None" = None
+) -> None:
+    """One redacted line on ``stream`` (stderr by default; clients pass it through to the user)."""
+    data = (redact(text, secrets).replace("\n", " ") + "\n").encode("utf-8", "replace")
     try:
-        sys.stderr.write(redact(text, secrets).replace("\n", " ") + "\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
+        if stream is None:
+            sys.stderr.flush()
+            stream = sys.stderr.buffer
+        stream.write(data)
+        stream.flush()
+    except (AttributeError, OSError, ValueError):
         pass

@@ -4,8 +4,6 @@ Only the standard library's C modules are used here: this module is on the cache
 ``import json`` (which pulls in ``re``) would cost more than the Go helper's whole run.
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~10 ms)
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -22,6 +20,14 @@ MISSING_USERNAME = "no credentials username"
 NOT_IMPLEMENTED = "not implemented"
 TOKEN_TOO_LONG = "bufio.Scanner: token too long"
 
+
+def _error(line: str) -> Exception:
+    """A ``ProtocolError`` (imported only when there is one: it is not on the hit path)."""
+    from docker_credential_ecr_py._errors import ProtocolError
+
+    return ProtocolError(line)
+
+
 # bufio.MaxScanTokenSize: a line (without its "\n") this long or longer fails the Go scanner.
 MAX_LINE = 64 * 1024
 
@@ -32,11 +38,7 @@ _GO_SPACE = (
 )
 
 
-class ProtocolError(Exception):
-    """A request the protocol rejects; ``str(err)`` is the exact line to print."""
-
-
-def read_lines(stream: BinaryIO) -> bytes:
+def read_lines(stream: "BinaryIO") -> bytes:
     """Read stdin as ``bufio.Scanner`` with ``ScanLines`` does, gluing the lines together.
 
     Each line loses its ``\\n`` and one trailing ``\\r``. A line of 64 KiB or more (counted without
@@ -50,7 +52,7 @@ def read_lines(stream: BinaryIO) -> bytes:
         nl = data.find(b"\n", start)
         stop = end if nl < 0 else nl
         if stop - start >= MAX_LINE:
-            raise ProtocolError(TOKEN_TOO_LONG)
+            raise _error(TOKEN_TOO_LONG)
         line = data[start:stop]
         if line.endswith(b"\r"):
             line = line[:-1]
@@ -64,11 +66,11 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def read_server_url(stream: BinaryIO) -> str:
+def read_server_url(stream: "BinaryIO") -> str:
     """The ``get``/``erase`` payload: all lines glued, then ``strings.TrimSpace``."""
     url = decode(read_lines(stream)).strip(_GO_SPACE)
     if not url:
-        raise ProtocolError(MISSING_SERVER_URL)
+        raise _error(MISSING_SERVER_URL)
     return url
 
 
@@ -118,7 +120,7 @@ def encode_credentials(server_url: str, username: str, secret: str) -> bytes:
     return body.encode("utf-8")
 
 
-def encode_string_map(mapping: Mapping[str, str]) -> bytes:
+def encode_string_map(mapping: "Mapping[str, str]") -> bytes:
     """``Encode(map[string]string)``: keys sorted bytewise, ``{}`` when empty, trailing newline."""
     keys = sorted(mapping, key=lambda k: k.encode("utf-8", "surrogateescape"))
     items = ",".join(go_string(k) + ":" + go_string(mapping[k]) for k in keys)
@@ -136,7 +138,7 @@ class StoreRequest:
         self.secret = secret
 
 
-def read_store_request(stream: BinaryIO) -> StoreRequest:
+def read_store_request(stream: "BinaryIO") -> "StoreRequest":
     """Decode ``store`` input as ``json.NewDecoder(...).Decode(&Credentials{})`` does.
 
     Field names match case-insensitively, the last duplicate wins, unknown fields are ignored,
@@ -144,21 +146,19 @@ def read_store_request(stream: BinaryIO) -> StoreRequest:
     """
     import json
 
-    from docker_credential_ecr_py._gojson import GoSyntaxError, first_value
+    from docker_credential_ecr_py._lean.gojson import GoSyntaxError, first_value
 
     try:
         raw = first_value(read_lines(stream))
     except GoSyntaxError as err:
-        raise ProtocolError(str(err)) from None
+        raise _error(str(err)) from None
     # Syntax is Go-checked; Python decodes the value (Go too replaces invalid UTF-8 with U+FFFD).
     value = json.loads(raw.decode("utf-8", "replace"), object_pairs_hook=_Object)
     if value is None:
         value = _Object()  # Go: decoding null into a struct leaves it unchanged
     if not isinstance(value, _Object):
         kind = _go_type_name(value)
-        raise ProtocolError(
-            f"json: cannot unmarshal {kind} into Go value of type credentials.Credentials"
-        )
+        raise _error(f"json: cannot unmarshal {kind} into Go value of type credentials.Credentials")
     fields = {"serverurl": "", "username": "", "secret": ""}
     names = {"serverurl": "ServerURL", "username": "Username", "secret": "Secret"}
     for key, item in value:
@@ -168,15 +168,15 @@ def read_store_request(stream: BinaryIO) -> StoreRequest:
         if item is None:
             continue  # JSON null leaves a Go string unchanged
         if not isinstance(item, str):
-            raise ProtocolError(
+            raise _error(
                 f"json: cannot unmarshal {_go_type_name(item)} into Go struct field "
                 f"Credentials.{names[folded]} of type string"
             )
         fields[folded] = item
     if not fields["serverurl"]:
-        raise ProtocolError(MISSING_SERVER_URL)
+        raise _error(MISSING_SERVER_URL)
     if not fields["username"]:
-        raise ProtocolError(MISSING_USERNAME)
+        raise _error(MISSING_USERNAME)
     return StoreRequest(fields["serverurl"], fields["username"], fields["secret"])
 
 

@@ -4,8 +4,6 @@ Accepts every host the Go helper 0.12.0 accepts and rejects every spoof it rejec
 forms real clients send are accepted (see ``parse``). No ``re``: this runs on every ``get``.
 """
 
-from __future__ import annotations
-
 ECR = "ecr"
 ECR_PUBLIC = "ecr-public"
 PUBLIC_HOSTS = ("public.ecr.aws", "ecr-public.aws.com")
@@ -65,7 +63,7 @@ class Registry:
         """The region the API is called in: ECR Public exists only in us-east-1."""
         return "us-east-1" if self.is_public else self.region
 
-    def _fields(self) -> tuple[object, ...]:
+    def _fields(self) -> "tuple[object, ...]":
         return tuple(getattr(self, name) for name in self.__slots__)
 
     def __eq__(self, other: object) -> bool:
@@ -115,7 +113,7 @@ def host_of(server_url: str) -> str:
     return text.lower()
 
 
-def parse(server_url: str) -> Registry | None:
+def parse(server_url: str) -> "Registry | None":
     """Parse a server URL; ``None`` when it is not an ECR or ECR Public registry."""
     host = host_of(server_url)  # lower-case ASCII, or ""
     if not host:
@@ -125,7 +123,7 @@ def parse(server_url: str) -> Registry | None:
     return parse_private_host(host)
 
 
-def parse_private_host(host: str) -> Registry | None:
+def parse_private_host(host: str) -> "Registry | None":
     """Match ``<12 digits>.dkr[.-]ecr[-fips].<region>.<suffix>`` exactly (a lower-cased host)."""
     if len(host) < 14 or host[12] != "." or not all(c in _DIGITS for c in host[:12]):
         return None

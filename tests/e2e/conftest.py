@@ -29,7 +29,7 @@ from ecr_e2e import (
     helper_env,
 )
 
-from standin import StandIn
+from support.standin import StandIn
 
 
 @pytest.fixture(scope="module")
@@ -63,4 +63,5 @@ def e2e_standin(standin: StandIn) -> StandIn:
 @pytest.fixture
 def e2e_env(tmp_path: Path, e2e_standin: StandIn) -> dict[str, str]:
     """skopeo's environment, handed down to the helper."""
-    return helper_env(tmp_path / "home", e2e_standin.url)
+    env: dict[str, str] = helper_env(tmp_path / "home", e2e_standin.url)
+    return env

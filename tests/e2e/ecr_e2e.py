@@ -10,7 +10,7 @@
   with ``--cert-dir``/``--dest-cert-dir`` holding only the CA: full TLS verification.
 
 Plain module (not a conftest) so that test modules can ``from ecr_e2e import ...``; shared
-constants come from ``tests/support.py``.
+constants come from ``tests/support``.
 """
 
 from __future__ import annotations

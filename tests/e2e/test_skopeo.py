@@ -29,7 +29,7 @@ from ecr_e2e import (
 )
 from tiny_image import TinyImage
 
-from standin import StandIn
+from support.standin import StandIn
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,8 @@ def configure_mode(mode: str, env: dict[str, str], tmp_path: Path) -> Path | Non
     # Only registries.conf names our helper.  A decoy in the Docker config points at a helper
     # that does not exist: were the auth files consulted at all, skopeo would fail on it.
     write_cred_helpers(Path(env["DOCKER_CONFIG"]) / "config.json", [HOST], "e2e-decoy-missing")
-    return write_registries_conf(tmp_path / "registries.conf", [HELPER_NAME])
+    conf: Path = write_registries_conf(tmp_path / "registries.conf", [HELPER_NAME])
+    return conf
 
 
 def assert_our_helper_first(env: dict[str, str]) -> None:

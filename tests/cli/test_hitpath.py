@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from standin import StandIn
 from support import HOST, Runner, closed_url
+from support.standin import StandIn
 
 # Each of these costs more to import than the Go helper's whole cached run.
 FORBIDDEN = (
@@ -30,12 +30,41 @@ FORBIDDEN = (
 )
 
 PROBE = """
-import sys
+import os, sys
 from docker_credential_ecr_py import _cli
-sys.argv = ["docker-credential-ecr-login", "get"]
-code = _cli.run()
+code = _cli.run(["get"], sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer, os.environ)
 sys.stdout.flush()
 print(sorted(m for m in {forbidden!r} if m in sys.modules), code, file=sys.stderr)
+"""
+
+# Everything a cache hit imports beyond the interpreter's own start: exactly these, no more.
+# (Before the restructure: 12 of the package's modules and __future__; now 12 and no __future__.)
+HIT_MODULES = {
+    "docker_credential_ecr_py",
+    "docker_credential_ecr_py._cache",
+    "docker_credential_ecr_py._cli",
+    "docker_credential_ecr_py._context",
+    "docker_credential_ecr_py._helper",
+    "docker_credential_ecr_py._identity",
+    "docker_credential_ecr_py._lean",
+    "docker_credential_ecr_py._log",
+    "docker_credential_ecr_py._protocol",
+    "docker_credential_ecr_py._registry",
+    "docker_credential_ecr_py._settings",
+    "docker_credential_ecr_py._token",
+    "_json",
+    "binascii",
+    "errno",
+    "_sha2" if sys.version_info >= (3, 12) else "_sha256",
+}
+
+LIST_PROBE = """
+import os, sys
+before = set(sys.modules)
+from docker_credential_ecr_py import _cli
+code = _cli.run(["get"], sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer, os.environ)
+sys.stdout.flush()
+print(" ".join(sorted(set(sys.modules) - before)), file=sys.stderr)
 """
 
 
@@ -87,6 +116,19 @@ def test_hit_imports_nothing_heavy(warm: None, env: dict[str, str]) -> None:
     assert result.stderr.decode().strip() == "[] 0"
 
 
+def test_hit_imports_exactly_the_listed_modules(warm: None, env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", LIST_PROBE],
+        input=HOST.encode(),
+        capture_output=True,
+        env=dead_network(env),
+        check=False,
+    )
+    assert json.loads(result.stdout)["Username"] == "AWS"
+    imported = set(result.stderr.decode().split())
+    assert imported == HIT_MODULES
+
+
 def test_miss_does_import_botocore(env: dict[str, str], standin: StandIn) -> None:
     # The probe can see imports: a miss must show botocore (so the hit test above can fail).
     probe = PROBE.format(forbidden=("botocore",))
@@ -103,10 +145,10 @@ def test_miss_does_import_botocore(env: dict[str, str], standin: StandIn) -> Non
 def test_library_hit_leaves_no_botocore(warm: None, env: dict[str, str], home: Path) -> None:
     code = (
         "import sys\n"
-        "from docker_credential_ecr_py._config import Settings\n"
+        "from docker_credential_ecr_py._context import Context\n"
+        "from docker_credential_ecr_py._settings import Settings\n"
         "from docker_credential_ecr_py._helper import EcrHelper\n"
-        "import os\n"
-        "h = EcrHelper(Settings(os.environ), memory=True)\n"
+        "h = EcrHelper(Context(Settings.from_env()), memory=True)\n"
         f"for _ in range(3): assert h.get({HOST!r})[0] == 'AWS'\n"
         "print('botocore' in sys.modules, 'boto3' in sys.modules)\n"
     )

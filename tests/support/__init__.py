@@ -1,5 +1,10 @@
-"""Shared constants and helpers for the tests (a plain module: ``conftest`` cannot be imported
-by name once ``tests/e2e/conftest.py`` exists, since pytest loads both as ``conftest``)."""
+"""Shared constants and helpers for the tests (a package: ``conftest`` cannot be imported by
+name once ``tests/e2e/conftest.py`` exists, since pytest loads both as ``conftest``).
+
+``run_helper(exe, ...)`` runs one build of the helper as a subprocess, or, with ``IN_PROCESS``,
+calls ``_cli.run`` in this process on byte streams (with ``os.environ`` set to the test's
+environment for as long as it runs, since botocore reads it): same bytes, a fraction of the time.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Any
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parent.parent
 ROOT = TESTS.parent
 BIN = Path(sys.executable).parent
 CONSOLE_SCRIPT = BIN / "docker-credential-ecr-login"
@@ -31,11 +36,8 @@ Runner = Callable[..., subprocess.CompletedProcess[bytes]]
 def require_tool(name: str) -> str:
     """The tool's path; a skip locally, a failure when CI=true."""
     path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (.ci/run installs it)"
-        if IN_CI:
-            pytest.fail(message + " and CI=true: a missing tool is a failure")
-        pytest.skip(message)
+    require(name, path is not None, "not installed (.ci/run installs it)")
+    assert path is not None
     return path
 
 
@@ -64,6 +66,38 @@ def base_env(home: Path) -> dict[str, str]:
     return keep
 
 
+IN_PROCESS = "in-process"
+
+
+def require(name: str, found: bool, why: str) -> None:
+    """Skip locally, fail under CI (``CI=true``), when something a test needs is missing."""
+    if found:
+        return
+    message = f"{name} is not available: {why}"
+    if IN_CI:
+        pytest.fail(message + "; under CI=true a missing requirement is a failure")
+    pytest.skip(message)
+
+
+def run_cli(
+    args: list[str], stdin: bytes | None = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``_cli.run`` in process, on byte streams, with ``os.environ`` as ``env`` meanwhile."""
+    import io
+    import time
+    from unittest import mock
+
+    from docker_credential_ecr_py import _cli
+
+    environ = dict(os.environ if env is None else env)
+    out, err = io.BytesIO(), io.BytesIO()
+    with mock.patch.dict(os.environ, environ, clear=True):
+        code = _cli.run(args, io.BytesIO(stdin or b""), out, err, environ, start=time.monotonic())
+    return subprocess.CompletedProcess(
+        ["docker-credential-ecr-login", *args], code, out.getvalue(), err.getvalue()
+    )
+
+
 def run_helper(
     exe: str,
     args: list[str],
@@ -71,7 +105,9 @@ def run_helper(
     env: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a helper build and capture stdout and stderr as bytes."""
+    """Run a helper build (or ``IN_PROCESS``) and capture stdout and stderr as bytes."""
+    if exe == IN_PROCESS:
+        return run_cli(args, stdin, env)
     return subprocess.run(
         [exe, *args],
         input=stdin,
@@ -130,3 +166,17 @@ def service_account_jwt(sub: str) -> str:
 def without_static_keys(env: dict[str, str]) -> dict[str, str]:
     """``env`` less the static access keys (so another credential source is used)."""
     return {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+
+
+def run_command(
+    main: Callable[..., int], argv: list[str], env: dict[str, str]
+) -> tuple[int, str, str]:
+    """A tool command's ``main(argv, ctx, stdout, stderr)`` in process: (status, stdout, stderr)."""
+    import io
+
+    from docker_credential_ecr_py._context import Context
+    from docker_credential_ecr_py._settings import Settings
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Context(Settings(env)), out, err)
+    return code, out.getvalue(), err.getvalue()

@@ -12,19 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from standin import StandIn
-from support import HOST, IN_CI, Runner, closed_url, run_helper
+from support import HOST, Runner, closed_url, require, run_helper
+from support.standin import StandIn
 
 GO_HELPER = Path("/usr/bin/docker-credential-ecr-login")
 
 
 @pytest.fixture
 def go_helper() -> str:
-    if not GO_HELPER.exists():
-        message = "Debian's amazon-ecr-credential-helper is not installed (make deps installs it)"
-        if IN_CI:
-            pytest.fail(message + " and CI=true")
-        pytest.skip(message)
+    require("Debian's amazon-ecr-credential-helper", GO_HELPER.exists(), "make deps installs it")
     return str(GO_HELPER)
 
 
@@ -55,8 +51,7 @@ def test_we_hit_a_token_the_go_helper_cached(
     import base64
     import time
 
-    from docker_credential_ecr_py._cache import format_time
-    from docker_credential_ecr_py._hashing import legacy_checksum
+    from docker_credential_ecr_py._lean import format_time, legacy_checksum
     from support import ACCESS_KEY
 
     now = time.time()

@@ -1,8 +1,8 @@
-"""Property tests (hypothesis): the wire format, the registry parser and the real console script
-on arbitrary input.
+"""Property tests (hypothesis): the wire format, the registry parser and the whole program
+(``_cli.run``) on arbitrary input.
 
 Every oracle here is written from the Go sources' behaviour (``bufio.Scanner``, ``encoding/json``,
-``credentials.Serve``), not from our implementation. The subprocess tests run with HOME and
+``credentials.Serve``), not from our implementation. The whole-program tests run with HOME and
 DOCKER_CONFIG in a fresh temporary directory, no AWS credentials, every AWS endpoint and proxy at a
 closed local port and ``AWS_ECR_TIMEOUT=1``: nothing can reach the network and misses fail fast.
 """
@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from docker_credential_ecr_py import __version__
+from docker_credential_ecr_py._errors import ProtocolError
 from docker_credential_ecr_py._protocol import (
-    ProtocolError,
     encode_credentials,
     encode_string_map,
     go_string,
@@ -32,10 +32,10 @@ from docker_credential_ecr_py._protocol import (
     read_store_request,
 )
 from docker_credential_ecr_py._registry import Registry, parse
-from support import CONSOLE_SCRIPT, base_env, closed_url
+from support import base_env, closed_url, run_cli
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None)
-# Subprocess runs cost ~20-30 ms each (~0.4 s when a host is a real ECR host: boto3 is loaded).
+# Whole-program runs cost ~1 ms each in process (more when a host is a real ECR host).
 SLOW = settings(
     max_examples=150,
     deadline=None,
@@ -151,7 +151,7 @@ SUFFIXES = (
 PUBLIC_HOSTS = ("public.ecr.aws", "ecr-public.aws.com")
 HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_")
 LABEL = st.from_regex(r"[a-z0-9-]{1,20}", fullmatch=True)
-NO_SURROGATES = st.characters(blacklist_categories=("Cs",))
+NO_SURROGATES = st.characters(blacklist_categories=["Cs"])
 SURROGATE_TEXT = st.text(
     st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
     max_size=40,
@@ -237,17 +237,9 @@ def isolated_env(home: Path) -> dict[str, str]:
 
 
 def run_isolated(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """The whole program (``_cli.run``) in process, in a fresh home."""
     with tempfile.TemporaryDirectory(prefix="ecr-fuzz-") as tmp:
-        home = Path(tmp)
-        return subprocess.run(
-            [str(CONSOLE_SCRIPT), *args],
-            input=stdin,
-            capture_output=True,
-            env=isolated_env(home),
-            cwd=tmp,
-            timeout=30,
-            check=False,
-        )
+        return run_cli(args, stdin, isolated_env(Path(tmp)))
 
 
 def assert_clean(result: subprocess.CompletedProcess[bytes]) -> None:
@@ -498,7 +490,7 @@ def test_parse_accepts_decorated_public_hosts(case: tuple[str, str]) -> None:
     check_accepted(registry)
 
 
-BAD_HOST_CHAR = st.characters(blacklist_categories=("Cs",)).filter(
+BAD_HOST_CHAR = st.characters(blacklist_categories=["Cs"]).filter(
     lambda ch: ch.lower() not in HOST_CHARS and ch not in "/?#@:" and not ch.isspace()
 )
 
@@ -543,7 +535,7 @@ def test_parse_rejects_extra_leading_labels(host: str, label: str, scheme: str) 
 
 
 # --------------------------------------------------------------------------------------------
-# 3. The real console script, in a subprocess
+# 3. The whole program (``_cli.run``, as the console script runs it), in process
 # --------------------------------------------------------------------------------------------
 
 
@@ -591,7 +583,7 @@ ARG = st.one_of(
     st.sampled_from(
         [*VERBS, "-v", "--version", "-h", "--help", "--v", "-version", "help", "GET", ""]
     ),
-    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
+    st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12),
 )
 
 
@@ -637,7 +629,7 @@ def test_any_argv(args: list[str]) -> None:
         st.one_of(
             st.sampled_from(["--dry-run", "--help", "-h", "--region", "public.ecr.aws", "x"]),
             st.text(
-                st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
                 max_size=10,
             ),
         ),

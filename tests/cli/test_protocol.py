@@ -1,21 +1,22 @@
-"""The credential-helper protocol byte for byte, with the helper run as a subprocess.
+"""The credential-helper protocol byte for byte, through ``_cli.run`` in process.
 
-Every test goes through ``helper_exe`` so it also runs against the frozen builds. Expected bytes
-come from docker-credential-helpers ``credentials.Serve`` (v0.8+) and Go's ``encoding/json``.
+Every test goes through ``helper_exe``, which is ``IN_PROCESS`` here; ``tests/frozen/
+test_entrypoints.py`` runs a chosen set of these same tests against every build as a subprocess.
+Expected bytes come from docker-credential-helpers ``credentials.Serve`` (v0.8+) and Go's
+``encoding/json``.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from docker_credential_ecr_py import __version__
-from standin import StandIn
-from support import HOST, run_helper
+from support import HOST, IN_PROCESS, run_helper
+from support.standin import StandIn
 
 NAME = "docker-credential-ecr-login"
 USAGE = b"Usage: docker-credential-ecr-login <store|get|erase|list|version>\n"
@@ -66,6 +67,12 @@ def check(
     assert b"Traceback" not in result.stderr
     assert b"Traceback" not in result.stdout
     assert (result.stdout, result.returncode, result.stderr) == (stdout, code, stderr)
+
+
+@pytest.fixture
+def helper_exe() -> str:
+    """The protocol in process; the builds' entry points are proven in tests/frozen."""
+    return IN_PROCESS
 
 
 @pytest.fixture
@@ -249,29 +256,6 @@ def test_list_empty(helper_exe: str, env: dict[str, str], standin: StandIn) -> N
     check(run_helper(helper_exe, ["list"], None, env), b"{}\n", 0)
     check(run_helper(helper_exe, ["list"], b"unused", env), b"{}\n", 0)  # what Go clients send
     assert standin.count() == 0
-
-
-def test_list_never_reads_stdin(helper_exe: str, env: dict[str, str], standin: StandIn) -> None:
-    # docker-py passes input=None: the helper inherits a stdin that may never reach EOF.
-    started = time.monotonic()
-    with subprocess.Popen(
-        [helper_exe, "list"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    ) as proc:
-        try:
-            code = proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail("list blocked reading a stdin that was never closed")
-        assert proc.stdout is not None and proc.stderr is not None
-        out, err = proc.stdout.read(), proc.stderr.read()
-        assert proc.stdin is not None
-        proc.stdin.close()
-    assert time.monotonic() - started < 10
-    assert (out, code, err) == (b"{}\n", 0, b"")
 
 
 def test_list_after_gets_is_sorted_and_compact(

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from standin import StandIn
 from support import (
     BIN,
     CONSOLE_SCRIPT,
@@ -33,9 +32,11 @@ from support import (
     ROOT,
     STATIC,
     base_env,
+    require,
     run_helper,
     service_account_jwt,
 )
+from support.standin import StandIn
 
 SPEC = ROOT / "packaging" / "docker-credential-ecr-login.spec"
 BUILD_SH = ROOT / "packaging" / "build.sh"
@@ -49,11 +50,8 @@ INTENDED_SERVICES = {"ecr", "ecr-public", "sts", "sso", "sso-oidc", "signin"}
 def find_tool(name: str) -> str:
     """A tool from PATH or from this venv's bin; a skip locally, a failure when CI=true."""
     path = shutil.which(name) or shutil.which(name, path=str(BIN))
-    if path is None:
-        message = f"{name} is not installed (pip install {name}-bin / apt-get install {name})"
-        if IN_CI:
-            pytest.fail(f"{message}, and CI=true: a missing tool is a failure")
-        pytest.skip(message)
+    require(name, path is not None, f"pip install {name}-bin / apt-get install {name}")
+    assert path is not None
     return path
 
 
@@ -61,10 +59,9 @@ def need_build(path: Path) -> None:
     """Skip when not built locally; fail when the run promised frozen builds (CI)."""
     if path.exists():
         return
-    message = f"{path} is not built (run make binary)"
-    if IN_CI or os.environ.get("ECR_TEST_FROZEN") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    if os.environ.get("ECR_TEST_FROZEN") == "1":
+        pytest.fail(f"{path} is not built although ECR_TEST_FROZEN=1 (run make binary)")
+    require(str(path), False, "not built (run make binary)")
 
 
 def spec_literal(name: str) -> Any:
@@ -479,16 +476,11 @@ def test_static_runs_in_an_empty_root_with_only_tmp_and_proc(
     """ "Copy one file anywhere": no libc, no loader, no Python; only /tmp and /proc."""
     need_build(STATIC)
     unshare, chroot = shutil.which("unshare"), shutil.which("chroot") or "/usr/sbin/chroot"
-    if os.geteuid() != 0 or unshare is None or not Path(chroot).exists():
-        if IN_CI:
-            pytest.fail("needs root, unshare and chroot, and CI=true")
-        pytest.skip("needs root, unshare and chroot")
+    found = os.geteuid() == 0 and unshare is not None and Path(chroot).exists()
+    require("root, unshare and chroot", found, "the empty-root run needs all three")
+    assert unshare is not None
     probe = subprocess.run([unshare, "--mount", "--fork", "true"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        message = f"unshare --mount is not permitted here: {probe.stderr.decode().strip()}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require("unshare --mount", probe.returncode == 0, probe.stderr.decode().strip())
     root = tmp_path / "root"
     (root / "proc").mkdir(parents=True)
     (root / "tmp").mkdir()

@@ -6,7 +6,6 @@ and ``config.json`` contents what ``configure-docker --dry-run`` prints (compare
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tomllib
@@ -16,11 +15,15 @@ from typing import Any
 
 import pytest
 
-from docker_credential_ecr_py._configure import configure_docker_main, gitlab_auth_config_main
+from docker_credential_ecr_py._commands.configure import (
+    configure_docker_main,
+    gitlab_auth_config_main,
+)
+from support import run_command
 
 yaml = pytest.importorskip("yaml")
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "gitlab"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "gitlab"
 CENTRAL_HOST = "111122223333.dkr.ecr.eu-west-2.amazonaws.com"
 PULL_ACTIONS = {
     "ecr:BatchGetImage",
@@ -122,17 +125,17 @@ FOUND = _found()
 
 
 def _gitlab_auth_config(argv: list[str]) -> str:
-    out, err = io.StringIO(), io.StringIO()
-    assert gitlab_auth_config_main(argv, out, err, {"PATH": ""}) == 0, err.getvalue()
-    return out.getvalue()
+    code, out, err = run_command(gitlab_auth_config_main, argv, {"PATH": ""})
+    assert code == 0, err
+    return out
 
 
 def _configure_dry_run(argv: list[str], tmp_path: Path) -> str:
-    out, err = io.StringIO(), io.StringIO()
     env = {"HOME": str(tmp_path), "DOCKER_CONFIG": str(tmp_path / "docker"), "PATH": ""}
-    assert configure_docker_main(["--dry-run", *argv], out, err, env) == 0, err.getvalue()
+    code, out, err = run_command(configure_docker_main, ["--dry-run", *argv], env)
+    assert code == 0, err
     assert not (tmp_path / "docker").exists()
-    return out.getvalue()
+    return out
 
 
 def _argv_for(value: dict[str, Any]) -> list[str]:

@@ -12,7 +12,7 @@ In-process use::
 
 Process use::
 
-    python tests/standin.py [--host H] [--port P] [--password-template T] [--account A]
+    python tests/support/standin.py [--host H] [--port P] [--password-template T] [--account A]
                             [--lifetime S]
 
 prints exactly one line ``STANDIN_URL=http://127.0.0.1:PORT`` and serves until SIGTERM/SIGINT.
@@ -29,7 +29,8 @@ Protocol notes (checked against botocore's service models):
 * Region and access key id come from the SigV4 ``Authorization`` header's credential scope.
 
 Fault names (see ``FAULTS``): ok, throttle, http429, 5xx, 503, denied, invalid-token-creds, hang,
-latency:<seconds>, malformed, bad-token, no-colon-token, empty, expire-early:<seconds>, reset.
+hold (answer once ``release()`` is called), latency:<seconds>,
+malformed, bad-token, no-colon-token, empty, expire-early:<seconds>, reset.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ FAULTS = frozenset(
         "denied",
         "invalid-token-creds",
         "hang",
+        "hold",
         "malformed",
         "bad-token",
         "no-colon-token",
@@ -273,6 +275,7 @@ class StandIn:
         self.verbose = verbose
         self._lock = threading.RLock()
         self._stopping = threading.Event()
+        self._released = threading.Event()  # ends "hold"
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
@@ -306,8 +309,13 @@ class StandIn:
         self._thread.start()
         return self
 
+    def release(self) -> None:
+        """Let every "hold" request (waiting or still to come) answer."""
+        self._released.set()
+
     def stop(self) -> None:
         self._stopping.set()  # releases "hang" / "latency" handlers
+        self._released.set()
         server, self._server = self._server, None
         if server is None:
             return
@@ -494,6 +502,8 @@ class StandIn:
         if name == "malformed":
             answer(200, raw=b'{"authorizationData": [')
             return
+        if name == "hold":  # a fetch that lasts exactly until the test says so
+            self._released.wait(cfg["hang_seconds"])
         if name == "latency":
             self._stopping.wait(arg or 0.0)
             if self._stopping.is_set():

@@ -6,13 +6,20 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from standin import StandIn
-from support import HOST, SECRET_KEY, Runner, service_account_jwt, without_static_keys
+from docker_credential_ecr_py import _helper
+from support import (
+    HOST,
+    SECRET_KEY,
+    Runner,
+    run_cli,
+    service_account_jwt,
+    without_static_keys,
+)
+from support.standin import StandIn
 
 SESSION_TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKENxyz0123456789abcdefABCDEF+/=="
 
@@ -77,7 +84,7 @@ def test_profiles_do_not_share_tokens(
     )
     base = without_static_keys(env)
     base["AWS_ENDPOINT_URL_STS"] = moto_server
-    answers = {}
+    answers: dict[str, set[str]] = {}
     for profile in ("a", "b", "a"):
         result = run(["get"], HOST.encode(), env_=dict(base, AWS_PROFILE=profile))
         assert result.returncode == 0, result
@@ -111,24 +118,15 @@ def test_no_secret_in_logs_or_stderr(
         assert secret not in text, secret
 
 
-def test_internal_error_text_is_redacted(env: dict[str, str], home: Path) -> None:
+def test_internal_error_text_is_redacted(
+    env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # An unexpected exception whose message carries a secret: stderr and log get it redacted.
-    probe = (
-        "import sys\n"
-        "from docker_credential_ecr_py import _cli, _helper\n"
-        "def boom(self, url):\n"
-        f"    raise RuntimeError('failed with aws_secret_access_key={SECRET_KEY}')\n"
-        "_helper.EcrHelper.get = boom\n"
-        "sys.argv = ['docker-credential-ecr-login', 'get']\n"
-        "sys.exit(_cli.run())\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        input=HOST.encode(),
-        capture_output=True,
-        env=env,
-        check=False,
-    )
+    def boom(self: _helper.EcrHelper, url: str) -> tuple[str, str]:
+        raise RuntimeError(f"failed with aws_secret_access_key={SECRET_KEY}")
+
+    monkeypatch.setattr(_helper.EcrHelper, "get", boom)
+    result = run_cli(["get"], HOST.encode(), env)
     assert result.stdout == b"credentials not found in native keychain\n"
     assert b"internal error: RuntimeError" in result.stderr
     assert b"Traceback" not in result.stdout

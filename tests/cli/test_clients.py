@@ -16,8 +16,8 @@ import docker.auth
 import docker.credentials
 import pytest
 
-from standin import StandIn
 from support import CONSOLE_SCRIPT, HOST
+from support.standin import StandIn
 
 NAME = "docker-credential-ecr-login"
 PASSWORD_TEMPLATE = 'p<&>\u2028é"\\{serial}'

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from docker_credential_ecr_py import _hashing, _identity
+from docker_credential_ecr_py import _identity
+from docker_credential_ecr_py import _lean as _hashing
 from docker_credential_ecr_py._identity import FINGERPRINT_PREFIX, STATIC, resolve
 from support import ROOT, base_env, jwt
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from standin import StandIn
 from support import ACCESS_KEY, HOST, SECRET_KEY, Runner, closed_url
+from support.standin import StandIn
 
 ALIAS = "registry.example.com"
 
@@ -217,8 +217,10 @@ def test_alias_hit_path_imports_no_tomllib(
     write_config(home, f'[aliases]\n"{ALIAS}" = "{HOST}"\n')
     assert run(["get"], ALIAS.encode()).returncode == 0
     probe = (
-        "import sys\nfrom docker_credential_ecr_py import _cli\n"
-        "sys.argv=['x','get']\ncode=_cli.run()\nsys.stdout.flush()\n"
+        "import os, sys\nfrom docker_credential_ecr_py import _cli\n"
+        "code=_cli.run(['get'], sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer,"
+        " os.environ)\n"
+        "sys.stdout.flush()\n"
         "print(sorted(m for m in ('tomllib','re','json','botocore') if m in sys.modules), code, "
         "file=sys.stderr)\n"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
@@ -13,14 +12,22 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docker_credential_ecr_py import _configure
-from docker_credential_ecr_py._configure import configure_docker_main, gitlab_auth_config_main
+from docker_credential_ecr_py import _settings
+from docker_credential_ecr_py._commands import common
+from docker_credential_ecr_py._commands import configure as _configure
+from docker_credential_ecr_py._commands.configure import (
+    configure_docker_main,
+    gitlab_auth_config_main,
+)
+from support import run_command
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator
     from typing import TextIO
 
-    Main = Callable[[list[str], TextIO, TextIO, Mapping[str, str]], int]
+    from docker_credential_ecr_py._context import Context
+
+    Main = Callable[[list[str], Context, TextIO, TextIO], int]
 
 HOST = "111122223333.dkr.ecr.eu-west-2.amazonaws.com"
 HOST2 = "444455556666.dkr.ecr.us-east-1.amazonaws.com"
@@ -47,7 +54,7 @@ def _umask() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _not_a_console_script(monkeypatch: pytest.MonkeyPatch) -> None:
     # Under pytest, sys.argv[0] is pytest: "which program is running" is decided per test.
-    monkeypatch.setattr(_configure, "_running_program", lambda: None)
+    monkeypatch.setattr(_configure, "running_program", lambda: None)
 
 
 @pytest.fixture
@@ -60,9 +67,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def run(main: Main, argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, out, err, env)
-    return code, out.getvalue(), err.getvalue()
+    return run_command(main, argv, env)
 
 
 def configure(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
@@ -337,7 +342,7 @@ def test_config_json_that_is_a_directory_is_refused(env: dict[str, str]) -> None
 
 
 def test_no_home_and_no_docker_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_configure, "home_dir", lambda env: "")
+    monkeypatch.setattr(_settings, "home_dir", lambda env: "")
     code, _, err = configure([HOST], {"PATH": ""})
     assert code == 1
     assert "set HOME or DOCKER_CONFIG" in err
@@ -409,7 +414,7 @@ def test_account_looked_up_when_not_given(
     code, out, _ = configure(["--dry-run", "--region", "eu-west-2"], env)
     assert code == 0
     assert json.loads(out) == {"credHelpers": {HOST: "ecr-login"}}
-    assert seen == [env]
+    assert [s.env for s in seen] == [env]  # type: ignore[attr-defined]
 
 
 def test_account_lookup_failure_says_how_to_avoid_it(
@@ -534,7 +539,7 @@ def test_running_program_compared_by_resolved_path(
     link_dir.mkdir()
     (link_dir / "docker-credential-ecr-login").symlink_to(ours)
     env["PATH"] = str(link_dir)
-    monkeypatch.setattr(_configure, "_running_program", lambda: os.path.realpath(ours))
+    monkeypatch.setattr(_configure, "running_program", lambda: os.path.realpath(ours))
     assert configure(["--dry-run", HOST], env)[2] == ""
     # Another installation of this project earlier on PATH: Docker runs that one.
     other = _fake_program(tmp_path / "venv2", OURS)
@@ -550,12 +555,12 @@ def test_running_program_detection(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.undo()  # drop the autouse stub for this test
     script = _fake_program(tmp_path / "bin", OURS)
     monkeypatch.setattr(sys, "argv", [str(script), "configure-docker"])
-    assert _configure._running_program() == os.path.realpath(script)
+    assert common.running_program() == os.path.realpath(script)
     monkeypatch.setattr(sys, "argv", ["/usr/lib/python3/site-packages/pytest/__main__.py"])
-    assert _configure._running_program() is None
+    assert common.running_program() is None
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(script))
-    assert _configure._running_program() == os.path.realpath(script)
+    assert common.running_program() == os.path.realpath(script)
 
 
 # --- gitlab-auth-config -------------------------------------------------------------------------
@@ -614,7 +619,7 @@ def test_gitlab_value_is_what_configure_docker_writes(env: dict[str, str]) -> No
 
 
 def _src_env() -> dict[str, str]:
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     env = dict(os.environ)
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
@@ -622,8 +627,12 @@ def _src_env() -> dict[str, str]:
 
 def test_module_does_not_import_boto3() -> None:
     code = (
-        "import sys, docker_credential_ecr_py._configure as c, io\n"
-        "c.gitlab_auth_config_main(['public.ecr.aws'], io.StringIO(), io.StringIO(), {})\n"
+        "import sys, io\n"
+        "import docker_credential_ecr_py._commands.configure as c\n"
+        "from docker_credential_ecr_py._context import Context\n"
+        "from docker_credential_ecr_py._settings import Settings\n"
+        "ctx = Context(Settings({}))\n"
+        "c.gitlab_auth_config_main(['public.ecr.aws'], ctx, io.StringIO(), io.StringIO())\n"
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, 'boto3 imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env=_src_env())

@@ -1,4 +1,4 @@
-"""The AWS stand-in (tests/standin.py) speaks ECR and ECR Public well enough for boto3."""
+"""The AWS stand-in (tests/support/standin.py) speaks ECR and ECR Public well enough for boto3."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from standin import ECR_TARGET_PREFIX, FAULTS, StandIn, parse_credential_scope, parse_fault
+from support.standin import ECR_TARGET_PREFIX, FAULTS, StandIn, parse_credential_scope, parse_fault
 
-STANDIN_PY = Path(__file__).with_name("standin.py")
+STANDIN_PY = Path(__file__).resolve().parents[1] / "support" / "standin.py"
 AKID = "AKIDEXAMPLE"
 
 

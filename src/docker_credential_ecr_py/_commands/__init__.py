@@ -1,0 +1,73 @@
+"""The tool commands around the credential helper: ``doctor``, ``configure-docker``,
+``gitlab-auth-config`` and ``cache``.
+
+The core never imports this package; only ``_cli`` dispatches here, by name. Each command is
+``main(argv, ctx, stdout, stderr) -> int`` on text streams with a ``Context`` built from the
+environment; argument errors (``common.Exit``) and ``common.CommandError`` become one message
+and an exit status here, so no command exits the process.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import BinaryIO, TextIO
+
+    from docker_credential_ecr_py._context import Context
+
+    Command = Callable[[list[str], Context, TextIO, TextIO], int]
+
+NAMES = ("configure-docker", "gitlab-auth-config", "doctor", "cache")
+
+
+def _command(name: str) -> Command:
+    if name == "doctor":
+        from docker_credential_ecr_py._commands import doctor
+
+        return doctor.main
+    if name == "cache":
+        from docker_credential_ecr_py._commands import cache
+
+        return cache.main
+    from docker_credential_ecr_py._commands import configure
+
+    if name == "configure-docker":
+        return configure.configure_docker_main
+    if name == "gitlab-auth-config":
+        return configure.gitlab_auth_config_main
+    raise KeyError(name)
+
+
+def run(
+    name: str, argv: list[str], stdout: BinaryIO, stderr: BinaryIO, environ: Mapping[str, str]
+) -> int:
+    """Run tool command ``name``; its exit status."""
+    from docker_credential_ecr_py._commands.common import CommandError, Exit
+    from docker_credential_ecr_py._context import Context
+    from docker_credential_ecr_py._settings import Settings
+
+    # Text on the caller's byte streams, written through line by line (doctor streams its report).
+    out = io.TextIOWrapper(stdout, encoding="utf-8", errors="replace", write_through=True)
+    err = io.TextIOWrapper(stderr, encoding="utf-8", errors="replace", write_through=True)
+    try:
+        ctx = Context(Settings(environ), stderr=stderr)
+        return _command(name)(argv, ctx, out, err)
+    except Exit as exc:
+        if exc.message:
+            err.write(exc.message)
+        return exc.status
+    except CommandError as exc:
+        err.write(f"docker-credential-ecr-login {name}: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        for wrapper in (out, err):
+            try:
+                wrapper.flush()
+            except (OSError, ValueError):
+                pass
+            wrapper.detach()  # the caller's streams stay open

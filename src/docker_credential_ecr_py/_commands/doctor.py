@@ -1,0 +1,391 @@
+"""``docker-credential-ecr-login doctor [HOST]``: why a pull gets no ECR credentials, in one run.
+
+The report is ``CHECKS``, a list of functions run in order; each takes the ``Findings`` (what
+was worked out once: the registry, the identity, the answers of the AWS calls) and returns its
+``Result`` lines. A new check is one function added to the list.
+
+Identity, region, config file and token fetch are failures; PATH and routing are warnings
+(runner managers often route through ``DOCKER_AUTH_CONFIG``). Exit 0 exactly when nothing failed.
+Never prints a secret or a token. The AWS calls run in parallel under ``AWS_ECR_TIMEOUT``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+from docker_credential_ecr_py import __version__, _cache
+from docker_credential_ecr_py._about import build_flavour
+from docker_credential_ecr_py._commands.common import (
+    CommandError,
+    Parser,
+    docker_config_path,
+    path_warning,
+    running_program,
+)
+from docker_credential_ecr_py._deadline import run_all
+from docker_credential_ecr_py._helper import EcrHelper
+from docker_credential_ecr_py._lean import format_time
+from docker_credential_ecr_py._registry import Registry, parse, registry_host
+
+if TYPE_CHECKING:
+    from docker_credential_ecr_py._context import Context
+    from docker_credential_ecr_py._identity import Identity
+
+OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
+
+
+class Result:
+    """One line of the report: ``status  check  detail``, and a fix for anything not ok."""
+
+    __slots__ = ("check", "detail", "fix", "status")
+
+    def __init__(self, status: str, check: str, detail: str, fix: str = "") -> None:
+        self.status = status
+        self.check = check
+        self.detail = detail
+        self.fix = fix
+
+
+class Findings:
+    """What the checks look at, worked out once before they run."""
+
+    def __init__(self, ctx: Context, host: str | None) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.env: Mapping[str, str] = ctx.settings.env
+        self.host = host
+        self.helper = EcrHelper(ctx)
+        self.registry: Registry | None = None
+        self.profile: str | None = None
+        if host:
+            self.registry, self.profile = self.helper.registry(host)
+        self.identity: Identity = ctx.identity(self.profile)
+        self.region = self.registry.api_region if self.registry else self.identity.region
+        self.caller: Any = None  # STS GetCallerIdentity: a dict, or the error
+        self.token: Any = None  # GetAuthorizationToken: a Token, or the error
+
+    def call_aws(self, deadline: float) -> None:
+        """Ask STS who we are and fetch a token, in parallel; with no HOST, the token is for
+        the caller's own registry in the configured region (so after STS answers)."""
+        from docker_credential_ecr_py import _aws
+
+        jobs: dict[str, Callable[[], Any]] = {}
+        profile, region, registry = self.profile, self.region, self.registry
+        if region:
+            jobs["identity"] = lambda: _aws.caller_identity(profile, region, deadline)
+        if registry is not None:
+            jobs["token"] = lambda: _aws.fetch(registry, profile, deadline)
+        results = run_all(jobs, deadline)
+        self.caller = results.get("identity")
+        self.token = results.get("token")
+        if self.registry is None and region and isinstance(self.caller, dict) and not self.host:
+            default = parse(registry_host(self.caller["Account"], region))
+            if default is not None:
+                self.registry = default
+                self.token = run_all(
+                    {"token": lambda: _aws.fetch(default, profile, deadline)}, deadline
+                )["token"]
+
+
+Check = Callable[[Findings], list[Result]]
+
+
+def check_helper(f: Findings) -> list[Result]:
+    """Which build of which version runs."""
+    detail = (
+        f"docker-credential-ecr-py {__version__} ({build_flavour()}), "
+        f"Python {sys.version.split()[0]}"
+    )
+    return [Result(OK, "helper", detail)]
+
+
+def check_path(f: Findings) -> list[Result]:
+    """Whether Docker would run this program as ``docker-credential-ecr-login``."""
+    import shutil
+
+    warning = path_warning(f.env, running_program())
+    if warning:
+        fix = "put this program's directory first on PATH (or symlink it into /usr/local/bin)"
+        return [Result(WARN, "PATH", warning.removeprefix("warning: "), fix)]
+    found = shutil.which("docker-credential-ecr-login", path=f.env.get("PATH", ""))
+    return [Result(OK, "PATH", f"Docker will run {found}")]
+
+
+def check_settings(f: Findings) -> list[Result]:
+    """``AWS_ECR_*`` values that were ignored."""
+    return [Result(WARN, "settings", problem) for problem in f.settings.invalid]
+
+
+def check_config(f: Findings) -> list[Result]:
+    """The config file parses, or there is none."""
+    config = f.ctx.config
+    if config.problems:
+        fix = "fix the file: TOML with [aliases] and [profiles] tables of strings"
+        return [Result(FAIL, "config", problem, fix) for problem in config.problems]
+    if config.path and os.path.exists(config.path):
+        detail = (
+            f"{config.path}: {len(config.aliases)} alias(es), {len(config.profiles)} profile(s)"
+        )
+        return [Result(OK, "config", detail)]
+    shown = config.path or "none"
+    return [
+        Result(INFO, "config", f"no config file ({shown}): no aliases or per-registry profiles")
+    ]
+
+
+def check_registry(f: Findings) -> list[Result]:
+    """A HOST that is not ECR gets no credentials."""
+    if not f.host or f.registry is not None:
+        return []
+    return [
+        Result(
+            FAIL,
+            "registry",
+            f"{f.host!r} is not an Amazon ECR or ECR Public registry: the helper answers "
+            "'not found' for it",
+            "use <account>.dkr.ecr.<region>.amazonaws.com, or map the name in [aliases]",
+        )
+    ]
+
+
+def check_identity(f: Findings) -> list[Result]:
+    """Who AWS says we are (STS), and through which credentials."""
+    if not f.region:
+        return [
+            Result(
+                FAIL,
+                "region",
+                "no region: no HOST given and none configured",
+                "set AWS_REGION (or region in ~/.aws/config), or pass a registry host",
+            )
+        ]
+    if isinstance(f.caller, dict):
+        via = f"{f.identity.kind} credentials" + (f", profile {f.profile}" if f.profile else "")
+        detail = f"{f.caller['Arn']} (account {f.caller['Account']}) via {via}"
+        return [Result(OK, "identity", detail)]
+    return [_aws_failure("identity", "STS GetCallerIdentity", f.caller, f)]
+
+
+def check_region(f: Findings) -> list[Result]:
+    """The region and registry the host maps to, and the API endpoint that will be called."""
+    if f.registry is None:
+        return []
+    source = "from the host" if f.host else "configured default region"
+    direct = parse(f.host) if f.host else None
+    if f.host and (direct is None or direct.host != f.registry.host):
+        source = f"{f.host} is an alias"
+    lines = [
+        Result(OK, "region", f"{f.registry.api_region} ({source}); registry {f.registry.host}")
+    ]
+    from docker_credential_ecr_py import _aws
+
+    try:
+        url = _aws.endpoint_url(f.registry)
+        lines.append(Result(OK, "endpoint", f"GetAuthorizationToken goes to {url}"))
+    except Exception as err:
+        lines.append(Result(FAIL, "endpoint", f"cannot resolve the API endpoint: {err}"))
+    return lines
+
+
+def check_cache(f: Findings) -> list[Result]:
+    """The cache file in use (or why there is none) and how much of it is ours."""
+    cache = f.ctx.cache
+    settings = f.settings
+    if not cache.persistent:
+        why = (
+            " (AWS_ECR_DISABLE_CACHE)"
+            if settings.cache_disabled
+            else f" ({settings.cache_dir} unusable)"
+        )
+        status = INFO if settings.cache_disabled else WARN
+        return [Result(status, "cache", "no file cache: every get calls AWS" + why)]
+    entries = list(_cache.iter_entries(cache.registries()))
+    mine = [k for k, _ in entries if f.identity.key_part in k]
+    fell_back = os.path.realpath(cache.directory) != os.path.realpath(settings.cache_dir or "/")
+    note = f" (fallback: {settings.cache_dir} is unusable)" if fell_back else ""
+    detail = f"{cache.path}: {len(entries)} entries, {len(mine)} for this identity{note}"
+    return [Result(WARN if fell_back else OK, "cache", detail)]
+
+
+def check_log(f: Findings) -> list[Result]:
+    """Where the log goes, and whether it can be written."""
+    log = f.ctx.log
+    path = log.path
+    if path is None:
+        path = log.path_provider() if log.path_provider else ""
+    if not path:
+        return [
+            Result(INFO, "log", "logging is off (AWS_ECR_LOG_FILE=off or AWS_ECR_LOG_LEVEL=off)")
+        ]
+    parent = os.path.dirname(path)
+    if os.path.exists(path):
+        writable = os.access(path, os.W_OK)
+    elif os.path.isdir(parent):
+        writable = os.access(parent, os.W_OK)
+    else:
+        writable = os.access(os.path.dirname(parent) or "/", os.W_OK)
+    detail = f"{path} (level {f.settings.log_level})" + ("" if writable else ": not writable")
+    return [Result(OK if writable else WARN, "log", detail)]
+
+
+def check_routing(f: Findings) -> list[Result]:
+    """Whether Docker's config (or ``DOCKER_AUTH_CONFIG``) sends the host to this helper."""
+    if f.registry is None:
+        return []
+    host = f.host or f.registry.host
+    fix = f"docker-credential-ecr-login configure-docker {host}"
+    try:
+        path = docker_config_path(f.settings)
+    except CommandError as err:
+        return [Result(WARN, "routing", str(err), fix)]
+    sources: list[tuple[str, Any]] = []
+    try:
+        with open(path, "rb") as handle:
+            sources.append((path, json.loads(handle.read())))
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as err:
+        return [
+            Result(WARN, "routing", f"{path} is unreadable ({err})", "fix or recreate it: " + fix)
+        ]
+    if f.env.get("DOCKER_AUTH_CONFIG"):
+        try:
+            sources.append(("DOCKER_AUTH_CONFIG", json.loads(f.env["DOCKER_AUTH_CONFIG"])))
+        except ValueError:
+            return [
+                Result(
+                    WARN,
+                    "routing",
+                    "DOCKER_AUTH_CONFIG is not valid JSON",
+                    f"use: docker-credential-ecr-login gitlab-auth-config {host}",
+                )
+            ]
+    for name, doc in sources:
+        if not isinstance(doc, dict):
+            continue
+        helpers = doc.get("credHelpers")
+        if isinstance(helpers, dict) and helpers.get(host) == "ecr-login":
+            return [Result(OK, "routing", f"{name}: credHelpers sends {host} to ecr-login")]
+        if isinstance(helpers, dict) and host in helpers:
+            detail = f"{name}: credHelpers sends {host} to {helpers[host]!r}"
+            return [Result(WARN, "routing", detail, fix)]
+        if doc.get("credsStore") == "ecr-login":
+            return [Result(OK, "routing", f"{name}: credsStore sends every registry to ecr-login")]
+    where = " or ".join(n for n, _ in sources) or path
+    return [Result(WARN, "routing", f"{where} does not send {host} to ecr-login", fix)]
+
+
+def check_token(f: Findings) -> list[Result]:
+    """A real ``GetAuthorizationToken``: the proof that a pull would get credentials."""
+    if f.registry is None or f.token is None:
+        return []
+    call = f"GetAuthorizationToken for {f.registry.host}"
+    if isinstance(f.token, BaseException):
+        return [_aws_failure("token", call, f.token, f)]
+    until = format_time(f.token.expires_at)
+    return [Result(OK, "token", f"{call} succeeded; the token is valid until {until}")]
+
+
+CHECKS: list[Check] = [
+    check_helper,
+    check_path,
+    check_settings,
+    check_config,
+    check_registry,
+    check_identity,
+    check_region,
+    check_cache,
+    check_log,
+    check_routing,
+    check_token,
+]
+
+
+def _aws_failure(check: str, call: str, err: object, f: Findings) -> Result:
+    """A failed AWS call: its error code and message, and the likely fix."""
+    code = getattr(err, "code", type(err).__name__)
+    message = getattr(err, "message", str(err))
+    fix = _fix_for_aws(code, message, f.registry, f.env)
+    return Result(FAIL, check, f"{call} failed: {code}: {message}", fix)
+
+
+def _fix_for_aws(code: str, message: str, registry: Registry | None, env: Mapping[str, str]) -> str:
+    """The likely fix for an AWS failure."""
+    if code == "NoCredentials":
+        return (
+            "give the process AWS credentials: AWS_PROFILE, static keys, IRSA (AWS_ROLE_ARN + "
+            "AWS_WEB_IDENTITY_TOKEN_FILE from the service account annotation "
+            "eks.amazonaws.com/role-arn) or an instance/pod role"
+        )
+    if code in ("AccessDeniedException", "AccessDenied"):
+        if "GetAuthorizationToken" in message or not registry:
+            return (
+                'allow ecr:GetAuthorizationToken (Resource "*") in the role\'s IAM policy; for a '
+                "registry in another account also allow the pull actions there and grant this "
+                "role in that repository's (or registry's) policy"
+            )
+        return "check the role's IAM policy and the registry policy of the registry's account"
+    if code in ("InvalidIdentityToken", "InvalidIdentityTokenException", "ExpiredTokenException"):
+        return (
+            "the web identity token was refused: check the IAM OIDC provider and the role's "
+            "trust policy (sub = system:serviceaccount:<ns>:<sa>)"
+        )
+    if code == "CredentialRetrievalError" or "web identity" in message.lower():
+        token = env.get("AWS_WEB_IDENTITY_TOKEN_FILE", "")
+        if token and not os.access(token, os.R_OK):
+            return (
+                f"{token} is not readable by uid {os.geteuid()}: set fsGroup / runAsUser so "
+                "the pod can read the projected token"
+            )
+        return "check the credential source configured for this profile"
+    if code == "ProfileNotFound":
+        return "define the profile in ~/.aws/config (or fix AWS_PROFILE / the [profiles] table)"
+    if code in ("Timeout", "EndpointConnectionError", "ConnectionClosed", "DeadlineExceeded"):
+        return (
+            "the AWS endpoint is unreachable: check network egress, HTTPS_PROXY/NO_PROXY, VPC "
+            "endpoints (ecr.api, sts) and AWS_ENDPOINT_URL_* variables"
+        )
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch"):
+        return "the credentials are invalid or expired: refresh them (aws sso login, rotate keys)"
+    if "Throttl" in code:
+        return "AWS is throttling: retry later; the cache keeps repeated gets off the API"
+    return ""
+
+
+def _write(out: TextIO, result: Result, secrets: set[str]) -> None:
+    from docker_credential_ecr_py._log import redact
+
+    out.write(redact(f"  {result.status:<5} {result.check:<10} {result.detail}\n", secrets))
+    if result.fix:
+        out.write(redact(f"  {'':<5} {'':<10} fix: {result.fix}\n", secrets))
+
+
+def main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the checks; exit 0 exactly when none failed."""
+    parser = Parser(
+        stdout,
+        stderr,
+        prog="docker-credential-ecr-login doctor",
+        description="Explain why a registry gets (or does not get) ECR credentials.",
+    )
+    parser.add_argument("host", nargs="?", help="registry host (default: your default registry)")
+    args = parser.parse_args(argv)  # Exit is handled by _commands.run
+    started = time.monotonic()
+    stdout.write("docker-credential-ecr-login doctor\n")
+    findings = Findings(ctx, args.host)
+    findings.call_aws(started + ctx.settings.timeout)
+    counts = {OK: 0, WARN: 0, FAIL: 0, INFO: 0}
+    for check in CHECKS:
+        for result in check(findings):
+            counts[result.status] += 1
+            _write(stdout, result, ctx.log.secrets)
+    elapsed = time.monotonic() - started
+    failed, warned = counts[FAIL], counts[WARN]
+    stdout.write(f"result: {failed} failed, {warned} warning(s) in {elapsed:.1f} s\n")
+    stdout.flush()
+    return 1 if failed else 0

@@ -1,0 +1,109 @@
+"""Writing private files without ``tempfile``, ``shutil`` or ``pathlib``: the one atomic writer.
+
+Every file the helper writes (``cache.json``, the parsed config copy, failure markers, Docker's
+``config.json`` for ``configure-docker``) goes through ``write_atomic``: a temporary file in the
+same directory (``.<name>.<pid>.<ns>.tmp``, created exclusively, never through a symlink), its
+mode set whatever the umask, optionally fsync'ed, then renamed over the target. A reader sees the
+old file or the new one, never a torn one.
+"""
+
+import os
+import time
+
+from docker_credential_ecr_py._lean import O_CLOEXEC, O_NOFOLLOW
+
+TEMP_SUFFIX = ".tmp"
+
+
+def makedirs_private(path: str) -> None:
+    """Create ``path`` and any missing parents, each 0700 whatever the umask."""
+    missing = []
+    current = path
+    while current and not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(directory, 0o700)
+
+
+def temp_prefix(path: str) -> str:
+    """The name prefix of ``write_atomic``'s temporary files for ``path`` (for cleanup)."""
+    return "." + os.path.basename(path) + "."
+
+
+def write_atomic(
+    path: str,
+    data: bytes,
+    mode: int = 0o600,
+    *,
+    durable: bool = True,
+    owner: "tuple[int, int] | None" = None,
+) -> None:
+    """Replace ``path`` with ``data`` atomically; ``OSError`` on failure (nothing half-written).
+
+    ``durable``: fsync the file before the rename and the directory after it (the cache and
+    ``config.json``; markers and the parsed config copy can be rebuilt and skip it). ``owner``:
+    ``(uid, gid)`` given to the new file when running as root (an edited file keeps its owner).
+    """
+    directory = os.path.dirname(path) or "."
+    tmp = os.path.join(
+        directory, f"{temp_prefix(path)}{os.getpid()}.{time.monotonic_ns()}{TEMP_SUFFIX}"
+    )
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+    try:
+        try:
+            os.fchmod(fd, mode)  # the umask narrowed the mode given to open
+            if owner is not None and os.geteuid() == 0:
+                try:
+                    os.fchown(fd, *owner)
+                except OSError:
+                    pass
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if durable:
+        try:
+            dir_fd = os.open(directory, os.O_RDONLY | O_CLOEXEC)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError:
+            pass  # the rename is done; a directory fsync is best effort
+
+
+def remove_stale_temp_files(path: str, older_than: float = 60.0) -> None:
+    """Temporary files of writers of ``path`` killed mid-write (best effort)."""
+    directory = os.path.dirname(path) or "."
+    prefix = temp_prefix(path)
+    cutoff = time.time() - older_than
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
+            stale = os.path.join(directory, name)
+            try:
+                if os.lstat(stale).st_mtime < cutoff:
+                    os.unlink(stale)
+            except OSError:
+                pass

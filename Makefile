@@ -1,10 +1,10 @@
-# docker-credential-ecr-py: make demo | test | lint | bench | binary | faults
+# docker-credential-ecr-py: make demo | check | test | lint | bench | binary | faults
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv deps demo test lint bench binary binary-onedir hadolint faults clean
+.PHONY: venv deps demo check test lint bench binary binary-onedir hadolint faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,20 @@ demo: $(STAMP)
 deps:
 	scripts/install-system-deps.sh
 
+# What pytest runs: a path, a node id or -k EXPR (make test TESTS=tests/aws, TESTS="-k cache").
+TESTS ?=
+
+## check: lint plus the unit and in-process tests (no root, no system packages, no frozen builds)
+check: lint
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q tests/unit tests/cli $(TESTS)
+
 ## test: system packages, venv, frozen builds, then the whole suite against every build (CI runs this)
 test: deps $(STAMP) binary
-	ECR_TEST_FROZEN=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q
+	ECR_TEST_FROZEN=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(TESTS)
 
 ## faults: the fault matrix alone, printed as one table
 faults: $(STAMP)
-	$(PY) -m pytest -q -m faults tests/test_faults.py
+	$(PY) -m pytest -q -m faults tests/aws/test_faults.py
 
 ## lint: ruff and strict mypy
 lint: $(STAMP)
@@ -36,9 +43,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 
-## bench: cached and cold get of every build, memory, concurrency, IRSA (Go helper when installed)
+## bench: cached and cold get of every build, memory, concurrency, IRSA (Go helper when installed);
+## BENCH_ARGS="--against REV" times git revision REV's console script beside this tree's
 bench: $(STAMP)
-	$(PY) benchmarks/bench_get.py
+	$(PY) benchmarks/bench_get.py --reinstall $(BENCH_ARGS)
 
 BUILD_PYTHON ?= $(PYTHON)
 

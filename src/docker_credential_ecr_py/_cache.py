@@ -58,9 +58,12 @@ class Entry(Token):
         self.service = service
 
     @classmethod
-    def issued(cls, token: "Token", requested_at: float, service: str) -> "Entry":
-        """The entry for a token just fetched."""
-        return cls(token.token, requested_at, token.expires_at, token.proxy_endpoint, service)
+    def issued(
+        cls, token: "Token", requested_at: float, service: str, proxy_endpoint: "str | None" = None
+    ) -> "Entry":
+        """The entry for a token just fetched (``proxy_endpoint`` replaces the token's)."""
+        proxy = token.proxy_endpoint if proxy_endpoint is None else proxy_endpoint
+        return cls(token.token, requested_at, token.expires_at, proxy, service)
 
     @property
     def fresh_until(self) -> float:

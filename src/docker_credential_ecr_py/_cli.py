@@ -33,13 +33,25 @@ def main() -> "NoReturn":
     process that is about to end takes ~1 ms (about 5 %) off every cached ``get``, and an AWS
     call abandoned at the deadline (a daemon thread) is not waited for.
     """
-    code = run(sys.argv[1:], sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer, os.environ)
+    stdin, stdout, stderr = (_binary(stream) for stream in (sys.stdin, sys.stdout, sys.stderr))
+    code = run(sys.argv[1:], stdin, stdout, stderr, os.environ)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+def _binary(stream: "object") -> "BinaryIO":
+    """A standard stream's bytes, or nothing when the descriptor was closed (Python gives None):
+    an empty stdin, a stdout or stderr that drops what is written."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return buffer  # type: ignore[no-any-return]
+    import io
+
+    return io.BytesIO()
 
 
 def run(
@@ -102,12 +114,16 @@ def _serve(
     from docker_credential_ecr_py._settings import Settings
 
     ctx = Context(Settings(environ), start=start, stderr=stderr)
+    for problem in ctx.settings.invalid:
+        ctx.log.warning("config: %s", problem)
     try:
         _write(stdout, handler(EcrHelper(ctx), stdin))
         return 0
     except Exception as err:
         _write(stdout, _answer_failure(ctx, err))
         return 1
+    finally:
+        ctx.log.close()
 
 
 def _answer_failure(ctx: "Context", err: Exception) -> bytes:

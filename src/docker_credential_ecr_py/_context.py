@@ -50,8 +50,6 @@ class Context:
         self._cache = cache
         self._source = source
         self._config = config
-        for problem in settings.invalid:
-            self.log.warning("config: %s", problem)
 
     @property
     def cache(self) -> "TokenCache":
@@ -114,4 +112,6 @@ class Context:
     def _default_log_path(self) -> str:
         """``<cache dir>/log/ecr-login.log`` of the directory actually in use (checked first)."""
         directory = self.cache.directory
-        return directory + "/log/ecr-login.log" if directory else ""
+        import os
+
+        return os.path.join(directory, "log", "ecr-login.log") if directory else ""

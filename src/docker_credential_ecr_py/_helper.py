@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 # ``list`` does not retry a failed default-registry fetch for this long (it is called on every
 # ``docker build``; offline, each try would cost the whole time bound).
 LIST_FAILURE_TTL = 60.0
+_IGNORED = {
+    "store": "store: ignoring credentials for %s (AWS_ECR_IGNORE_CREDS_STORAGE=true); "
+    "ecr-login does not need 'docker login'",
+    "erase": "erase: ignoring request for %s (AWS_ECR_IGNORE_CREDS_STORAGE=true)",
+}
 
 
 class EcrHelper:
@@ -38,7 +43,12 @@ class EcrHelper:
         self.log = ctx.log
         self._memory: Any = None
         if memory:
-            from cachetools import TLRUCache
+            try:
+                from cachetools import TLRUCache
+            except ImportError:
+                raise ImportError(
+                    "memory=True needs cachetools: pip install 'docker-credential-ecr-py[memory]'"
+                ) from None
 
             def until(_key: str, entry: "_cache.Entry", now: float) -> float:
                 return entry.fresh_until
@@ -136,13 +146,20 @@ class EcrHelper:
             self._remember(keys[0], entry)
             return token.username, token.password
 
-    def _save(self, key: str, token: "Token", service: str, deadline: float) -> "_cache.Entry":
+    def _save(
+        self,
+        key: str,
+        token: "Token",
+        service: str,
+        deadline: float,
+        proxy_endpoint: "str | None" = None,
+    ) -> "_cache.Entry":
         """Cache a token just fetched (its secrets never reach the log)."""
         from docker_credential_ecr_py._errors import CacheError
 
         self.log.add_secret(token.password)
         self.log.add_secret(token.token)
-        entry = _cache.Entry.issued(token, self.ctx.clock(), service)
+        entry = _cache.Entry.issued(token, self.ctx.clock(), service, proxy_endpoint)
         # The answer is in hand: wait for the write lock only while the time bound allows.
         timeout = max(deadline - time.monotonic(), 0.5)
         try:
@@ -235,8 +252,7 @@ class EcrHelper:
         host = registry_host(account, region)
         registry = Registry("ecr", host, account=account, region=region)
         key = _cache.keys_for(identity, registry, legacy=False)[0]
-        token.proxy_endpoint = "https://" + host
-        self._save(key, token, "ecr", deadline)
+        self._save(key, token, "ecr", deadline, proxy_endpoint="https://" + host)
         return "https://" + host, token.username
 
     # -- store / erase -------------------------------------------------------------------------
@@ -251,12 +267,7 @@ class EcrHelper:
 
     def _refuse_storage(self, verb: str, server_url: str) -> None:
         if self.ctx.settings.ignore_creds_storage:
-            self.log.warning(
-                "%s: ignoring the request for %s (AWS_ECR_IGNORE_CREDS_STORAGE=true); "
-                "ecr-login does not need 'docker login'",
-                verb,
-                server_url,
-            )
+            self.log.warning(_IGNORED[verb], server_url)
             return
         self.log.info(
             "%s: not supported for %s; set AWS_ECR_IGNORE_CREDS_STORAGE=true", verb, server_url

@@ -210,7 +210,15 @@ def files(env: "Mapping[str, str]", home: str) -> "tuple[str, str]":
     """The config and credentials file paths boto3 reads."""
     config = env.get("AWS_CONFIG_FILE") or os.path.join(home, ".aws", "config")
     creds = env.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.join(home, ".aws", "credentials")
-    return expand_user(config, home), expand_user(creds, home)
+    return _expand(config, home), _expand(creds, home)
+
+
+def _expand(path: str, home: str) -> str:
+    """``~`` and ``~/`` from the given home; ``~user`` from the password database, as botocore
+    (``os.path.expanduser``) would."""
+    if path.startswith("~") and not (path == "~" or path.startswith("~/")):
+        return os.path.expanduser(path)
+    return expand_user(path, home)
 
 
 def resolve(env: "Mapping[str, str]", home: str, profile: "str | None" = None) -> "Identity":
@@ -246,7 +254,7 @@ def resolve(env: "Mapping[str, str]", home: str, profile: "str | None" = None) -
     parts += [f"{var}={env[var]}" for var in _FP_ENV if env.get(var)]
     token_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or merged.get("web_identity_token_file")
     if kind == "web-identity" and token_file:
-        parts.append(_web_identity_claims(expand_user(token_file, home)))
+        parts.append(_web_identity_claims(_expand(token_file, home)))
     if kind in ("container", "instance"):
         for path in (
             env.get("AWS_CREDENTIAL_FILE"),
@@ -254,7 +262,7 @@ def resolve(env: "Mapping[str, str]", home: str, profile: "str | None" = None) -
             *_LEGACY_CREDENTIAL_FILES,
         ):
             if path:
-                parts.append(f"file {path}=" + _file_digest(expand_user(path, home)))
+                parts.append(f"file {path}=" + _file_digest(_expand(path, home)))
     if kind == "instance":
         parts.append("host=" + os.uname().nodename)
     digest = _lean.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))

@@ -193,12 +193,16 @@ def stderr_line(
     text: str, secrets: "set[str] | frozenset[str]" = frozenset(), stream: "BinaryIO | None" = None
 ) -> None:
     """One redacted line on ``stream`` (stderr by default; clients pass it through to the user)."""
-    data = (redact(text, secrets).replace("\n", " ") + "\n").encode("utf-8", "replace")
+    line = redact(text, secrets).replace("\n", " ") + "\n"
     try:
         if stream is None:
+            if not hasattr(sys.stderr, "buffer"):  # a library caller's replacement stream
+                sys.stderr.write(line)
+                return
             sys.stderr.flush()
             stream = sys.stderr.buffer
-        stream.write(data)
+        # Python's own stderr escapes what UTF-8 cannot carry (lone surrogates) the same way.
+        stream.write(line.encode("utf-8", "backslashreplace"))
         stream.flush()
     except (AttributeError, OSError, ValueError):
         pass

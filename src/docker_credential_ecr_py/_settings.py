@@ -50,8 +50,9 @@ def expand_user(path: str, home: str) -> str:
 
 
 def configured_region(env: "Mapping[str, str]") -> str:
-    """``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (botocore's order), else ``""``."""
-    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+    """``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (botocore's order), else ``""``; blank
+    values count as unset."""
+    return (env.get("AWS_REGION") or "").strip() or (env.get("AWS_DEFAULT_REGION") or "").strip()
 
 
 def fips_mode(godebug: str) -> bool:

@@ -58,7 +58,7 @@ HIT_MODULES = {
     "_sha2" if sys.version_info >= (3, 12) else "_sha256",
 }
 
-LIST_PROBE = """
+IMPORTS_PROBE = """
 import os, sys
 before = set(sys.modules)
 from docker_credential_ecr_py import _cli
@@ -118,7 +118,7 @@ def test_hit_imports_nothing_heavy(warm: None, env: dict[str, str]) -> None:
 
 def test_hit_imports_exactly_the_listed_modules(warm: None, env: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-I", "-c", LIST_PROBE],
+        [sys.executable, "-I", "-c", IMPORTS_PROBE],
         input=HOST.encode(),
         capture_output=True,
         env=dead_network(env),

@@ -9,6 +9,7 @@ Expected bytes come from docker-credential-helpers ``credentials.Serve`` (v0.8+)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -475,3 +476,12 @@ def test_logs_go_to_the_log_file_only(
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "store" in text
     assert secret not in text
+
+
+def test_in_process_runs_hold_no_file_open(env: dict[str, str], standin: StandIn) -> None:
+    # Each run closes its log: a long-lived caller of _cli.run must not run out of descriptors.
+    env["AWS_ECR_IGNORE_CREDS_STORAGE"] = "true"  # store logs a warning line: the log is opened
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        check(run_helper(IN_PROCESS, ["store"], GO_STORE, env), b"", 0)
+    assert len(os.listdir("/proc/self/fd")) <= before + 1

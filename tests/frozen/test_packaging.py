@@ -322,7 +322,7 @@ def test_onedir_bundle_holds_only_the_intended_service_models() -> None:
         "_retry.json",
     ):
         assert (data / name).is_file(), name
-    assert not (ONEDIR.parent / "_internal" / "boto3" / "data").exists()
+    assert not (ONEDIR.parent / "_internal" / "boto3").exists()  # botocore alone is bundled
 
 
 # ---- the trimmed bundle still resolves every credential source --------------------------------

@@ -80,21 +80,50 @@ def require(name: str, found: bool, why: str) -> None:
 
 
 def run_cli(
-    args: list[str], stdin: bytes | None = b"", env: dict[str, str] | None = None
+    args: list[str],
+    stdin: bytes | None = b"",
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[bytes]:
-    """``_cli.run`` in process, on byte streams, with ``os.environ`` as ``env`` meanwhile."""
+    """``_cli.run`` in process, on byte streams, with ``os.environ`` as ``env`` meanwhile.
+
+    stderr is what the helper wrote to its stream plus anything written to ``sys.stderr``
+    meanwhile (warnings, a third-party library); a run that outlasts ``timeout`` fails the test.
+    """
+    import contextlib
     import io
+    import threading
     import time
     from unittest import mock
 
     from docker_credential_ecr_py import _cli
 
     environ = dict(os.environ if env is None else env)
-    out, err = io.BytesIO(), io.BytesIO()
-    with mock.patch.dict(os.environ, environ, clear=True):
-        code = _cli.run(args, io.BytesIO(stdin or b""), out, err, environ, start=time.monotonic())
+    out, err, stray = io.BytesIO(), io.BytesIO(), io.StringIO()
+    codes: list[int] = []
+    raised: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            codes.append(
+                _cli.run(args, io.BytesIO(stdin or b""), out, err, environ, start=time.monotonic())
+            )
+        except BaseException as exc:  # handed to the test below, as a subprocess would fail
+            raised.append(exc)
+
+    with mock.patch.dict(os.environ, environ, clear=True), contextlib.redirect_stderr(stray):
+        worker = threading.Thread(target=call, daemon=True)
+        worker.start()
+        worker.join(timeout)
+    if raised:
+        raise raised[0]
+    if worker.is_alive() or not codes:
+        pytest.fail(f"_cli.run({args!r}) gave no answer within {timeout:g} s")
     return subprocess.CompletedProcess(
-        ["docker-credential-ecr-login", *args], code, out.getvalue(), err.getvalue()
+        ["docker-credential-ecr-login", *args],
+        codes[0],
+        out.getvalue(),
+        err.getvalue() + stray.getvalue().encode("utf-8", "backslashreplace"),
     )
 
 
@@ -107,7 +136,7 @@ def run_helper(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a helper build (or ``IN_PROCESS``) and capture stdout and stderr as bytes."""
     if exe == IN_PROCESS:
-        return run_cli(args, stdin, env)
+        return run_cli(args, stdin, env, timeout)
     return subprocess.run(
         [exe, *args],
         input=stdin,

@@ -24,7 +24,7 @@ HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
 OTHER = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
 WEST = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 HOUR = 3600.0
-NOW = 1_900_000_000.0
+NOW = float(int(time.time()))  # the real clock (the cache prunes by it), whole seconds
 
 
 def b64(user_pw: str) -> str:

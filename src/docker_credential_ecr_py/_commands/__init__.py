@@ -36,9 +36,8 @@ def _command(name: str) -> Command:
 
     if name == "configure-docker":
         return configure.configure_docker_main
-    if name == "gitlab-auth-config":
-        return configure.gitlab_auth_config_main
-    raise KeyError(name)
+    assert name == "gitlab-auth-config", name  # _cli dispatches only NAMES here
+    return configure.gitlab_auth_config_main
 
 
 def run(
@@ -52,8 +51,9 @@ def run(
     # Text on the caller's byte streams, written through line by line (doctor streams its report).
     out = io.TextIOWrapper(stdout, encoding="utf-8", errors="replace", write_through=True)
     err = io.TextIOWrapper(stderr, encoding="utf-8", errors="replace", write_through=True)
+    ctx = Context(Settings(environ), stderr=stderr)
+    ctx_log_close = ctx.log.close
     try:
-        ctx = Context(Settings(environ), stderr=stderr)
         return _command(name)(argv, ctx, out, err)
     except Exit as exc:
         if exc.message:
@@ -62,6 +62,8 @@ def run(
     except CommandError as exc:
         err.write(f"docker-credential-ecr-login {name}: error: {exc}\n")
         return 1
+    except BrokenPipeError:
+        return 1  # the reader went away (cache show | head -1): nothing left to tell it
     except KeyboardInterrupt:
         return 130
     finally:
@@ -69,5 +71,9 @@ def run(
             try:
                 wrapper.flush()
             except (OSError, ValueError):
+                pass  # a reader that went away (cache show | head -1) is no error of ours
+            try:
+                wrapper.detach()  # the caller's streams stay open
+            except (OSError, ValueError):
                 pass
-            wrapper.detach()  # the caller's streams stay open
+        ctx_log_close()

@@ -68,11 +68,19 @@ class Findings:
         self.region = self.registry.api_region if self.registry else self.identity.region
         self.caller: Any = None  # STS GetCallerIdentity: a dict, or the error
         self.token: Any = None  # GetAuthorizationToken: a Token, or the error
+        self.deadline = time.monotonic() + ctx.settings.timeout
+        self._asked = False
 
-    def call_aws(self, deadline: float) -> None:
-        """Ask STS who we are and fetch a token, in parallel; with no HOST, the token is for
-        the caller's own registry in the configured region (so after STS answers)."""
+    def aws(self) -> Findings:
+        """Ask STS who we are and fetch a token, in parallel, once (the checks before the first
+        one that needs the answers are printed meanwhile); with no HOST, the token is for the
+        caller's own registry in the configured region (so after STS answers)."""
+        if self._asked:
+            return self
+        self._asked = True
         from docker_credential_ecr_py import _aws
+
+        deadline = self.deadline
 
         jobs: dict[str, Callable[[], Any]] = {}
         profile, region, registry = self.profile, self.region, self.registry
@@ -90,6 +98,7 @@ class Findings:
                 self.token = run_all(
                     {"token": lambda: _aws.fetch(default, profile, deadline)}, deadline
                 )["token"]
+        return self
 
 
 Check = Callable[[Findings], list[Result]]
@@ -113,7 +122,7 @@ def check_path(f: Findings) -> list[Result]:
         fix = "put this program's directory first on PATH (or symlink it into /usr/local/bin)"
         return [Result(WARN, "PATH", warning.removeprefix("warning: "), fix)]
     found = shutil.which("docker-credential-ecr-login", path=f.env.get("PATH", ""))
-    return [Result(OK, "PATH", f"Docker will run {found}")]
+    return [Result(OK, "PATH", f"Docker will run {found}")]  # path_warning found it too
 
 
 def check_settings(f: Findings) -> list[Result]:
@@ -155,6 +164,7 @@ def check_registry(f: Findings) -> list[Result]:
 
 def check_identity(f: Findings) -> list[Result]:
     """Who AWS says we are (STS), and through which credentials."""
+    f.aws()
     if not f.region:
         return [
             Result(
@@ -173,6 +183,7 @@ def check_identity(f: Findings) -> list[Result]:
 
 def check_region(f: Findings) -> list[Result]:
     """The region and registry the host maps to, and the API endpoint that will be called."""
+    f.aws()
     if f.registry is None:
         return []
     source = "from the host" if f.host else "configured default region"
@@ -235,6 +246,7 @@ def check_log(f: Findings) -> list[Result]:
 
 def check_routing(f: Findings) -> list[Result]:
     """Whether Docker's config (or ``DOCKER_AUTH_CONFIG``) sends the host to this helper."""
+    f.aws()
     if f.registry is None:
         return []
     host = f.host or f.registry.host
@@ -282,6 +294,7 @@ def check_routing(f: Findings) -> list[Result]:
 
 def check_token(f: Findings) -> list[Result]:
     """A real ``GetAuthorizationToken``: the proof that a pull would get credentials."""
+    f.aws()
     if f.registry is None or f.token is None:
         return []
     call = f"GetAuthorizationToken for {f.registry.host}"
@@ -378,7 +391,6 @@ def main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:
     started = time.monotonic()
     stdout.write("docker-credential-ecr-login doctor\n")
     findings = Findings(ctx, args.host)
-    findings.call_aws(started + ctx.settings.timeout)
     counts = {OK: 0, WARN: 0, FAIL: 0, INFO: 0}
     for check in CHECKS:
         for result in check(findings):

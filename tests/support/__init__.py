@@ -200,12 +200,19 @@ def without_static_keys(env: dict[str, str]) -> dict[str, str]:
 def run_command(
     main: Callable[..., int], argv: list[str], env: dict[str, str]
 ) -> tuple[int, str, str]:
-    """A tool command's ``main(argv, ctx, stdout, stderr)`` in process: (status, stdout, stderr)."""
+    """A tool command in process, through ``_commands.run`` as the CLI dispatches it, named by
+    its ``main`` function: (status, stdout, stderr)."""
     import io
 
-    from docker_credential_ecr_py._context import Context
-    from docker_credential_ecr_py._settings import Settings
+    from docker_credential_ecr_py import _commands
+    from docker_credential_ecr_py._commands import cache, configure, doctor
 
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Context(Settings(env)), out, err)
-    return code, out.getvalue(), err.getvalue()
+    name = {
+        configure.configure_docker_main: "configure-docker",
+        configure.gitlab_auth_config_main: "gitlab-auth-config",
+        doctor.main: "doctor",
+        cache.main: "cache",
+    }[main]
+    out, err = io.BytesIO(), io.BytesIO()
+    code = _commands.run(name, argv, out, err, env)
+    return code, out.getvalue().decode(), err.getvalue().decode()

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from docker_credential_ecr_py import _registry
 from docker_credential_ecr_py._commands.common import (
     CommandError,
-    Exit,
     Parser,
     docker_config_path,
     path_warning,
@@ -328,20 +327,13 @@ def _run(
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
+    """Parse and run; ``Exit`` and ``CommandError`` become messages in ``_commands.run``."""
     parser = Parser(stdout, stderr, prog=prog, description=description)
     build(parser)
-    try:
-        args = parser.parse_intermixed_args(argv)
-        if args.creds_store and (args.hosts or args.region or args.account):
-            parser.error("--creds-store takes no HOST, --region or --account")
-        return body(args, parser)
-    except Exit as exc:
-        if exc.message:
-            stderr.write(exc.message)
-        return exc.status
-    except CommandError as exc:
-        stderr.write(f"{prog}: error: {exc}\n")
-        return 1
+    args = parser.parse_intermixed_args(argv)
+    if args.creds_store and (args.hosts or args.region or args.account):
+        parser.error("--creds-store takes no HOST, --region or --account")
+    return body(args, parser)
 
 
 def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:

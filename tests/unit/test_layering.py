@@ -122,3 +122,10 @@ def test_botocore_is_imported_by_aws_alone(root: str) -> None:
     assert importers <= {f"{PACKAGE}._aws"}
     if root == "botocore":
         assert importers == {f"{PACKAGE}._aws"}
+
+
+def test_cli_dispatches_exactly_the_commands_package_serves() -> None:
+    # _cli keeps the names itself, so a cache hit never imports the _commands package.
+    from docker_credential_ecr_py import _cli, _commands
+
+    assert _cli.COMMANDS == _commands.NAMES

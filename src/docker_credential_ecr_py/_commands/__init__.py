@@ -52,7 +52,6 @@ def run(
     out = io.TextIOWrapper(stdout, encoding="utf-8", errors="replace", write_through=True)
     err = io.TextIOWrapper(stderr, encoding="utf-8", errors="replace", write_through=True)
     ctx = Context(Settings(environ), stderr=stderr)
-    ctx_log_close = ctx.log.close
     try:
         return _command(name)(argv, ctx, out, err)
     except Exit as exc:
@@ -76,4 +75,4 @@ def run(
                 wrapper.detach()  # the caller's streams stay open
             except (OSError, ValueError):
                 pass
-        ctx_log_close()
+        ctx.log.close()

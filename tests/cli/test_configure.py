@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,7 +22,8 @@ from docker_credential_ecr_py._commands.configure import (
     configure_docker_main,
     gitlab_auth_config_main,
 )
-from support import run_command
+from docker_credential_ecr_py._lean import files
+from support import CONSOLE_SCRIPT, base_env, run_command
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -82,6 +86,18 @@ def config_file(env: dict[str, str]) -> Path:
 
 def expected_text(helpers: dict[str, str]) -> str:
     return json.dumps({"credHelpers": helpers}, indent="\t") + "\n"
+
+
+ERROR = "docker-credential-ecr-login configure-docker: error: "
+
+
+def assert_one_line_error(err: str, *parts: str) -> None:
+    """``err`` is exactly one ``configure-docker: error:`` line (no traceback) holding ``parts``."""
+    assert err.startswith(ERROR), err
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for part in parts:
+        assert part in err, (part, err)
 
 
 # --- writing config.json ------------------------------------------------------------------------
@@ -346,6 +362,371 @@ def test_no_home_and_no_docker_config(monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = configure([HOST], {"PATH": ""})
     assert code == 1
     assert "set HOME or DOCKER_CONFIG" in err
+
+
+# --- numbers, encodings and nesting that cannot be kept ------------------------------------------
+
+
+def _assert_refused_untouched(env: dict[str, str], content: bytes, *parts: str) -> None:
+    path = config_file(env)
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(content)
+    for argv in ([HOST], ["--dry-run", HOST], ["--creds-store"]):
+        code, out, err = configure(argv, env)
+        assert (code, out) == (1, ""), err
+        assert_one_line_error(err, *parts)
+        assert path.read_bytes() == content
+    assert sorted(os.listdir(path.parent)) == ["config.json"]  # no temp or lock file left
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("1e400", "too large for a 64-bit float"),
+        ("-1e400", "too large for a 64-bit float"),
+        ("1.5E+309", "too large for a 64-bit float"),
+        ("1e-400", "too small for a 64-bit float"),
+        ("-2.5e-999", "too small for a 64-bit float"),
+        ("9" * 5000, "has more digits than can be converted"),
+    ],
+    ids=["1e400", "-1e400", "1.5E+309", "1e-400", "-2.5e-999", "5000-digit-int"],
+)
+@pytest.mark.parametrize(
+    "where",
+    ['{"x-number": %s}', '{"auths": {"h": {"n": [1, {"deep": %s}]}}, "credHelpers": {}}'],
+    ids=["top", "nested"],
+)
+def test_number_that_does_not_round_trip_is_refused(
+    env: dict[str, str], number: str, why: str, where: str
+) -> None:
+    shown = number if len(number) <= 40 else number[:20]
+    _assert_refused_untouched(env, (where % number).encode(), str(config_file(env)), shown, why)
+
+
+def test_ordinary_numbers_keep_working(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    big = "123456789012345678901234567890123456789" * 10  # 390 digits: beyond any float
+    path.write_text(
+        '{"n": [0, -0, 1.5, -0.0, 0e0, 1e300, -1.7976931348623157e308, 5e-324, 2.5e-10, '
+        f"{big}, -{big}]}}"
+    )
+    code, _, err = configure([HOST], env)
+    assert (code, err) == (0, "")
+    text = path.read_text()
+    assert f"\t\t{big},\n\t\t-{big}\n" in text  # integers are kept digit for digit
+    assert json.loads(text)["n"] == [
+        0, 0, 1.5, -0.0, 0.0, 1e300, -1.7976931348623157e308, 5e-324, 2.5e-10, int(big), -int(big)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"a": "\xff"}',
+        b'{"a": "\xc0\xaf"}',  # overlong "/"
+        b'{"a": "\xed\xa0\x80"}',  # a surrogate encoded as UTF-8 (CESU-8)
+        b'{"a": "\xe2\x82"}',  # truncated sequence
+        b'{"a": "\xf4\x90\x80\x80"}',  # beyond U+10FFFF
+        b"[" * 10_000 + b"]" * 10_000,
+        b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+        b'{"a":' * 10_000 + b"}" * 10_000,  # deep and truncated
+        b'{"a":' + b"[" * (_configure.MAX_DEPTH + 1) + b"]" * (_configure.MAX_DEPTH + 1) + b"}",
+    ],
+    ids=[
+        "utf8-ff",
+        "utf8-overlong",
+        "utf8-surrogate",
+        "utf8-truncated",
+        "utf8-beyond-max",
+        "deep-arrays",
+        "deep-objects",
+        "deep-truncated",
+        "just-too-deep",
+    ],
+)
+def test_unreadable_config_is_one_line_error(env: dict[str, str], content: bytes) -> None:
+    _assert_refused_untouched(env, content, str(config_file(env)))
+
+
+def test_nesting_up_to_the_limit_is_kept(env: dict[str, str]) -> None:
+    depth = _configure.MAX_DEPTH - 1  # plus the top-level object
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text('{"x": ' + "[" * depth + "]" * depth + "}")
+    assert configure([HOST], env)[:1] == (0,)
+    value = json.loads(path.read_text())["x"]
+    for _ in range(depth - 1):
+        (value,) = value
+    assert value == []
+
+
+def test_lone_surrogate_escape_is_kept_as_the_same_escape(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    # JSON escape text (not encoded surrogates): Python decodes it to lone surrogates, which no
+    # UTF-8 can hold. They are written back as the same escapes, nothing replaced or dropped.
+    path.write_bytes(b'{"a": "\\ud800", "x\\udfffy": ["\\udbff\\ud83d\\ude00", "\\u00e9"]}')
+    code, dry, err = configure(["--dry-run", HOST], env)
+    assert (code, err) == (0, "")
+    code, _, err = configure([HOST], env)
+    assert (code, err) == (0, "")
+    raw = path.read_bytes()
+    assert raw.decode("utf-8") == dry  # valid UTF-8, and what --dry-run showed
+    assert b'"a": "\\ud800"' in raw
+    assert b'"x\\udfffy"' in raw
+    assert "\\udbff😀".encode() in raw and "é".encode() in raw  # the rest is written as text
+    assert json.loads(raw) == {
+        "a": "\ud800",
+        "x\udfffy": ["\udbff\U0001f600", "é"],
+        "credHelpers": {HOST: "ecr-login"},
+    }
+    before = path.stat()
+    assert configure([HOST], env)[1].endswith("not rewritten\n")  # a stable round trip
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+# --- --dry-run masks the secrets of auths entries ----------------------------------------------
+
+SECRETS = {
+    "auths": {
+        "registry.gitlab.com": {"auth": "dXNlcjpwYXNz", "email": "me@example.com"},
+        "https://index.docker.io/v1/": {
+            "username": "me",
+            "Password": "hunter2-password",
+            "IdentityToken": "identity-token-value",
+        },
+        "ghcr.io": {"registrytoken": "registry-token-value", "AUTH": "QVVUSDpVUFBFUg=="},
+        "empty.example": {"auth": "", "password": None},
+        "odd.example": "not an object",
+    },
+    "Auths": {"quay.io": {"paſſword": "long-s-password"}},  # Go folds ſ to s, as casefold does
+    "credHelpers": {"gcr.io": "gcloud"},
+    "HttpHeaders": {"User-Agent": "me"},
+}
+SECRET_VALUES = [
+    "dXNlcjpwYXNz",
+    "hunter2-password",
+    "identity-token-value",
+    "registry-token-value",
+    "QVVUSDpVUFBFUg==",
+    "long-s-password",
+]
+
+
+def test_dry_run_masks_auths_secrets(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text(json.dumps(SECRETS))
+    code, out, err = configure(["--dry-run", HOST], env)
+    assert code == 0
+    for secret in SECRET_VALUES:
+        assert secret not in out
+    shown = json.loads(out)
+    auths = shown["auths"]
+    assert auths["registry.gitlab.com"] == {"auth": "[REDACTED]", "email": "me@example.com"}
+    assert auths["https://index.docker.io/v1/"] == {
+        "username": "me",
+        "Password": "[REDACTED]",
+        "IdentityToken": "[REDACTED]",
+    }
+    assert auths["ghcr.io"] == {"registrytoken": "[REDACTED]", "AUTH": "[REDACTED]"}
+    assert auths["empty.example"] == {"auth": "", "password": None}  # nothing to hide
+    assert auths["odd.example"] == "not an object"
+    assert shown["Auths"] == {"quay.io": {"paſſword": "[REDACTED]"}}
+    assert {k: v for k, v in shown.items() if k not in ("auths", "Auths", "credHelpers")} == {
+        "HttpHeaders": {"User-Agent": "me"}
+    }
+    assert shown["credHelpers"] == {"gcr.io": "gcloud", HOST: "ecr-login"}
+    assert err == (
+        'note: --dry-run shows 6 secret value(s) of "auths" entries as "[REDACTED]"; '
+        "the file keeps them\n"
+    )
+    assert json.loads(path.read_text()) == SECRETS  # --dry-run wrote nothing
+
+
+def test_written_file_keeps_auths_secrets_exactly(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text(json.dumps(SECRETS))
+    code, out, err = configure([HOST], env)
+    assert (code, err) == (0, "")
+    assert "REDACTED" not in path.read_text()
+    expected = json.loads(json.dumps(SECRETS))
+    expected["credHelpers"][HOST] = "ecr-login"
+    assert json.loads(path.read_text()) == expected
+    assert "REDACTED" not in out
+
+
+def test_dry_run_without_secrets_says_nothing_about_masking(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text('{"auths": {"h": {"username": "me", "auth": ""}}, "password": "top-level"}')
+    code, out, err = configure(["--dry-run", HOST], env)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["auths"] == {"h": {"username": "me", "auth": ""}}
+    assert json.loads(out)["password"] == "top-level"  # only auths entries hold Docker's secrets
+
+
+# --- directories and the lock ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022], ids=["umask-000", "umask-022"])
+@pytest.mark.parametrize("where", ["docker-config", "home"])
+def test_created_directories_are_private_whatever_the_umask(
+    env: dict[str, str], tmp_path: Path, umask: int, where: str
+) -> None:
+    if where == "docker-config":
+        env["DOCKER_CONFIG"] = str(tmp_path / "dc" / "nested" / "deeper")
+        created = [
+            tmp_path / "dc",
+            tmp_path / "dc" / "nested",
+            tmp_path / "dc" / "nested" / "deeper",
+        ]
+    else:
+        created = [Path(env["HOME"]) / ".docker"]
+    os.umask(umask)  # the autouse fixture restores the umask
+    code, _, err = configure([HOST], env)
+    os.umask(0o022)
+    assert (code, err) == (0, "")
+    assert {str(d): oct(stat.S_IMODE(d.stat().st_mode)) for d in created} == {
+        str(d): "0o700" for d in created
+    }
+    assert stat.S_IMODE(config_file(env).stat().st_mode) == 0o600
+    assert os.listdir(config_file(env).parent) == ["config.json"]
+
+
+def _hold_lock(path: Path) -> int:
+    """Take the lock configure-docker takes for ``path``, as another run would; the fd."""
+    fd = os.open(_configure.lock_path(str(path)), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_edit_is_made_holding_a_private_lock_file(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = config_file(env)
+    lock = path.parent / ".config.json.lock"
+    seen: list[tuple[int, bool]] = []
+    write_atomic = files.write_atomic
+
+    def spy(target: str, data: bytes, mode: int, **kwargs: Any) -> None:
+        fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = False
+            except BlockingIOError:
+                held = True
+            seen.append((stat.S_IMODE(os.fstat(fd).st_mode), held))
+        finally:
+            os.close(fd)
+        write_atomic(target, data, mode, **kwargs)
+
+    monkeypatch.setattr(files, "write_atomic", spy)
+    os.umask(0)  # the lock file is 0600 whatever the umask
+    assert configure([HOST], env)[0] == 0
+    os.umask(0o022)
+    assert seen == [(0o600, True)]
+    assert os.listdir(path.parent) == ["config.json"]  # the holder removed it
+
+
+def test_dry_run_takes_no_lock(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text("{}")
+    fd = _hold_lock(path)
+    try:
+        code, out, _ = configure(["--dry-run", HOST], env)
+    finally:
+        os.close(fd)
+    assert (code, out) == (0, expected_text({HOST: "ecr-login"}))
+
+
+def test_config_is_read_under_the_lock(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text(json.dumps({"credHelpers": {"gcr.io": "gcloud"}}))
+    fd = _hold_lock(path)
+    results: list[tuple[int, str, str]] = []
+    try:
+        worker = threading.Thread(target=lambda: results.append(configure([HOST], env)))
+        worker.start()
+        time.sleep(0.3)  # it has read the file by now, unless it waits for the lock first
+        # Another run, holding the lock, edits the file meanwhile.
+        path.write_text(json.dumps({"credHelpers": {"gcr.io": "gcloud", HOST2: "ecr-login"}}))
+        assert worker.is_alive()  # still waiting for the lock
+    finally:
+        os.close(fd)
+    worker.join(10)
+    assert [r[0] for r in results] == [0]
+    assert json.loads(path.read_text())["credHelpers"] == {
+        "gcr.io": "gcloud",
+        HOST2: "ecr-login",
+        HOST: "ecr-login",
+    }
+
+
+def test_lock_wait_is_bounded(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_configure, "LOCK_TIMEOUT", 0.2)
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text('{"auths": {}}')
+    fd = _hold_lock(path)
+    try:
+        start = time.monotonic()
+        code, out, err = configure([HOST], env)
+        waited = time.monotonic() - start
+    finally:
+        os.close(fd)
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, f"cannot lock {path.parent / '.config.json.lock'}", "0.2 s")
+    assert 0.2 <= waited < 5
+    assert path.read_text() == '{"auths": {}}'
+    assert configure([HOST], env)[0] == 0  # once it is free
+
+
+def test_stale_lock_file_is_taken_and_removed(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    (path.parent / ".config.json.lock").write_text("")  # left by a run that was killed
+    assert configure([HOST], env)[0] == 0
+    assert os.listdir(path.parent) == ["config.json"]
+
+
+def test_symlink_at_the_lock_path_is_not_followed(env: dict[str, str], tmp_path: Path) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text("{}")
+    victim = tmp_path / "victim"
+    (path.parent / ".config.json.lock").symlink_to(victim)
+    code, out, err = configure([HOST], env)
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, "cannot open the lock file")
+    assert not victim.exists()
+    assert path.read_text() == "{}"
+
+
+def test_symlinked_config_is_locked_beside_its_target(env: dict[str, str], tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "docker.json"
+    real.write_text("{}")
+    path = config_file(env)
+    path.parent.mkdir()
+    path.symlink_to(real)
+    fd = _hold_lock(real)
+    try:
+        worker = threading.Thread(target=lambda: configure([HOST], env))
+        worker.start()
+        time.sleep(0.2)
+        assert worker.is_alive()  # waiting for the lock beside docker.json
+    finally:
+        os.close(fd)
+    worker.join(10)
+    assert json.loads(real.read_text()) == {"credHelpers": {HOST: "ecr-login"}}
+    assert sorted(os.listdir(dotfiles)) == ["docker.json"]
 
 
 # --- the caller's default registry: --region / --account ---------------------------------------
@@ -667,3 +1048,63 @@ def test_real_cli_dispatches_configure_docker(tmp_path: Path) -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, '{"credHelpers":{"' + HOST + '":"ecr-login"}}\n')
+
+
+def test_parallel_runs_lose_no_edit(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = base_env(home)
+    path = Path(env["DOCKER_CONFIG"]) / "config.json"
+    path.parent.mkdir(parents=True)
+    # A config of some size: each run's read-edit-write takes long enough for runs to overlap.
+    filler = {f"registry-{i}.example": {"auth": "x" * 200} for i in range(5000)}
+    path.write_text(json.dumps({"auths": filler}))
+    hosts = [f"{100000000000 + i}.dkr.ecr.eu-west-2.amazonaws.com" for i in range(20)]
+    procs = [
+        subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "configure-docker", host],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for host in hosts
+    ]
+    results = [(*proc.communicate(timeout=60), proc.returncode) for proc in procs]
+    assert [code for *_, code in results] == [0] * 20, [r for r in results if r[2]][:2]
+    data = json.loads(path.read_text())
+    assert sorted(data["credHelpers"]) == sorted(hosts)
+    assert data["auths"] == filler
+    assert os.listdir(path.parent) == ["config.json"]  # no lock or temp file left
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["configure-docker", HOST], "updated {config}, but cannot write to stdout: "),
+        (["configure-docker", "--dry-run", HOST], "cannot write the result to stdout: "),
+        (["gitlab-auth-config", HOST], "cannot write to stdout: "),
+    ],
+    ids=["write", "dry-run", "gitlab"],
+)
+def test_stdout_on_dev_full_is_one_error_line(
+    tmp_path: Path, argv: list[str], message: str
+) -> None:
+    env = base_env(tmp_path / "home")
+    config = Path(env["DOCKER_CONFIG"]) / "config.json"
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [str(CONSOLE_SCRIPT), *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    err = done.stderr.decode()
+    assert done.returncode == 1, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"docker-credential-ecr-login {argv[0]}: error: "), err
+    assert message.format(config=config) in err
+    assert "No space left on device" in err
+    if argv[1] == HOST and argv[0] == "configure-docker":  # the file was written all the same
+        assert json.loads(config.read_text()) == {"credHelpers": {HOST: "ecr-login"}}

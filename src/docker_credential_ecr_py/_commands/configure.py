@@ -7,6 +7,21 @@ replaced atomically (temporary file in the same directory, fsync, rename) and ke
 when new).
 Output is indented with tabs, as Docker's own ``config.json`` writer does.
 
+Concurrent runs: the file is read, edited and written back under an exclusive ``flock`` on
+``.<name>.lock`` beside it (waited for at most ``LOCK_TIMEOUT`` seconds), so parallel runs for
+different registries lose no edit. The holder removes the lock file before releasing it; a waiter
+that then holds a removed file takes the lock again on the new one. ``--dry-run`` takes no lock.
+
+What is refused, with one line and the file untouched: text that is not UTF-8 or not one JSON
+value, ``NaN``/``Infinity``, a number that a 64-bit float cannot hold as written (``1e400`` would
+come back as ``Infinity``, ``1e-400`` as ``0.0``; Docker's Go loader rejects the former too), an
+integer longer than Python converts, and arrays or objects nested deeper than ``MAX_DEPTH``. A lone
+UTF-16 surrogate escape (``"\\ud800"``) is kept: it is written back as the same escape.
+
+``--dry-run`` prints the result with the secrets of ``auths`` entries (``auth``, ``password``,
+``identitytoken``, ``registrytoken``, keys matched case-insensitively as Go does) shown as
+``"[REDACTED]"``; the file itself always keeps them.
+
 Symlinks: when ``config.json`` is a symlink (dotfile managers do this), the file it resolves to is
 the one rewritten, atomically in its own directory, and the summary names it. A dangling symlink, or
 one that resolves to something other than a regular file, is refused and nothing is written.
@@ -18,9 +33,14 @@ GitLab's ``DOCKER_AUTH_CONFIG`` variable (or a runner's ``environment`` entry).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
+import re
 import stat
+import sys
+import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from docker_credential_ecr_py import _registry
@@ -34,7 +54,7 @@ from docker_credential_ecr_py._commands.common import (
 from docker_credential_ecr_py._lean import files
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from typing import TextIO
 
     from docker_credential_ecr_py._context import Context
@@ -43,6 +63,13 @@ if TYPE_CHECKING:
 HELPER = "ecr-login"
 PROGRAM = "docker-credential-" + HELPER
 NEW_FILE_MODE = 0o600
+LOCK_TIMEOUT = 10.0  # seconds to wait for another run's lock on config.json
+MAX_DEPTH = 512  # nesting levels of arrays and objects; Docker's configs have a handful
+REDACTED = "[REDACTED]"
+# The secrets of an ``auths`` entry (Docker's ``AuthConfig``), compared case-folded: Go's
+# encoding/json matches field names case-insensitively, so "Password" is a password too.
+_SECRET_KEYS = frozenset({"auth", "password", "identitytoken", "registrytoken"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 _CREDS_STORE_WARNING = (
@@ -156,31 +183,42 @@ def _hosts(
 # --- config.json --------------------------------------------------------------------------------
 
 
+def _resolve(path: str) -> str:
+    """The file to rewrite: ``path``, or what it resolves to when it is a symlink (which must
+    exist). Nothing is created."""
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISLNK(link.st_mode):
+        return path
+    target = os.path.realpath(path)
+    if not os.path.lexists(target):
+        raise CommandError(
+            f"{path} is a symlink to {target}, which does not exist; "
+            "create that file, or replace the symlink, then run this again"
+        )
+    return target
+
+
 class _Target:
     """Where the config lives, what it holds now, and how to write it back."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.target = path
+        self.target = _resolve(path)
         self.exists = False
         self.mode = NEW_FILE_MODE
         self.owner: tuple[int, int] | None = None
         self.data: dict[str, Any] = {}
         try:
-            link = os.lstat(path)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        if stat.S_ISLNK(link.st_mode):
-            self.target = os.path.realpath(path)
-            if not os.path.lexists(self.target):
-                raise CommandError(
-                    f"{path} is a symlink to {self.target}, which does not exist; "
-                    "create that file, or replace the symlink, then run this again"
-                )
-        try:
             st = os.stat(self.target)
+        except FileNotFoundError:
+            if self.target == path:
+                return  # no config.json yet
+            raise CommandError(f"cannot read {self.target}: it no longer exists") from None
         except OSError as exc:
             raise CommandError(f"cannot read {self.target}: {exc.strerror or exc}") from exc
         if not stat.S_ISREG(st.st_mode):
@@ -211,29 +249,207 @@ class _Target:
             raise CommandError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
 
 
+def lock_path(target: str) -> str:
+    """``.<name>.lock`` beside ``target``: the lock every editing run takes."""
+    return os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.lock")
+
+
+@contextlib.contextmanager
+def _flock(target: str, deadline: float) -> Iterator[None]:
+    """Hold the exclusive ``flock`` of ``target``'s lock file (creating its directory, 0700).
+
+    The holder unlinks the lock file before it lets go, so none is left behind: a waiter that
+    wakes up holding an unlinked (or replaced) file opens the path again.
+    """
+    import fcntl
+
+    lock = lock_path(target)
+    try:
+        files.makedirs_private(os.path.dirname(lock) or ".")
+    except OSError as exc:
+        raise CommandError(f"cannot create {os.path.dirname(lock)}: {exc.strerror or exc}") from exc
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    delay = 0.002
+    while True:
+        try:
+            fd = os.open(lock, flags, 0o600)
+        except OSError as exc:
+            raise CommandError(f"cannot open the lock file {lock}: {exc.strerror or exc}") from exc
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    raise CommandError(f"cannot lock {lock}: {exc.strerror or exc}") from exc
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise CommandError(
+                        f"cannot lock {lock}: another run has held it for {LOCK_TIMEOUT:g} s "
+                        "(a configure-docker still running?); try again"
+                    )
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.05)
+            try:
+                held = os.fstat(fd)
+                now = os.stat(lock, follow_symlinks=False)
+                current = (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+            except OSError:
+                current = False  # unlinked by the run we waited for
+            if current:
+                try:
+                    yield
+                finally:
+                    try:
+                        os.unlink(lock)
+                    except OSError:
+                        pass  # left behind: the next run takes it just the same
+                return
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[_Target]:
+    """The config, read while holding its lock; the lock is held until the block ends.
+
+    The lock is beside the file that is rewritten (a symlink's target); when the symlink was
+    changed while we waited, the new target's lock is taken instead.
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    for _ in range(10):
+        where = _resolve(path)
+        with _flock(where, deadline):
+            target = _Target(path)
+            if target.target == where:
+                yield target
+                return
+    raise CommandError(f"{path} kept changing while waiting for its lock; try again")
+
+
+class _Refused(Exception):
+    """A number in config.json that cannot be kept as written (raised from the JSON hooks)."""
+
+
+def _clip(text: str) -> str:
+    """A number's text for a message: long ones shortened, with their length."""
+    if len(text) <= 40:
+        return text
+    return f"{text[:20]}...{text[-8:]} ({len(text)} characters)"
+
+
+def _float(text: str) -> float:
+    """``parse_float``: refuse what a 64-bit float does not hold (nor would be written back)."""
+    value = float(text)
+    if math.isinf(value):
+        raise _Refused(
+            f"the number {_clip(text)} is too large for a 64-bit float: it would be written "
+            "back as Infinity, which is not JSON (and Docker cannot load it either)"
+        )
+    if value == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+        raise _Refused(
+            f"the number {_clip(text)} is too small for a 64-bit float: it would be written "
+            "back as 0.0"
+        )
+    return value
+
+
+def _int(text: str) -> int:
+    """``parse_int``: any size Python converts (it limits the digits, see
+    ``sys.get_int_max_str_digits``); longer ones are refused by name."""
+    try:
+        return int(text)
+    except ValueError:
+        raise _Refused(
+            f"the integer {_clip(text)} has more digits than can be converted "
+            f"({sys.get_int_max_str_digits()})"
+        ) from None
+
+
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _too_deep(value: object) -> bool:
+    """Arrays and objects nested more than ``MAX_DEPTH`` levels (checked without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterator[object] = iter(item.values())
+        elif isinstance(item, list):
+            children = iter(item)
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _parse_config(path: str, raw: bytes) -> dict[str, Any]:
     """The top-level object; empty or whitespace-only counts as ``{}`` (as Docker's loader)."""
+    too_deep = CommandError(
+        f"{path} nests arrays and objects more than {MAX_DEPTH} levels deep; fix or move it first"
+    )
     try:
         text = raw.decode("utf-8")
         if not text.strip():
             return {}
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_float, parse_int=_int)
+    except _Refused as exc:
+        raise CommandError(f"{path}: {exc}; fix or move it first") from None
+    except RecursionError:  # deeper than the interpreter's stack: deeper than MAX_DEPTH too
+        raise too_deep from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise CommandError(f"{path} is not valid JSON ({exc}); fix or move it first") from exc
     if data is None:  # Go decodes `null` into the config struct as a no-op
         return {}
     if not isinstance(data, dict):
         raise CommandError(f"{path} holds a JSON {type(data).__name__}, not an object")
+    if _too_deep(data):
+        raise too_deep
     return data
 
 
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def render(data: Mapping[str, Any]) -> str:
-    """The file text: tab-indented like Docker's ``json.MarshalIndent(cfg, "", "\\t")``."""
-    return json.dumps(data, indent="\t", ensure_ascii=False) + "\n"
+    """The file text: tab-indented like Docker's ``json.MarshalIndent(cfg, "", "\\t")``.
+
+    Non-ASCII text is written as is; a lone surrogate (read from a ``\\ud800`` escape, which no
+    UTF-8 can hold) is written back as that escape, so nothing is lost.
+    """
+    text = json.dumps(data, indent="\t", ensure_ascii=False) + "\n"
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
+def masked(data: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """A copy of ``data`` for display, with the secrets of every ``auths`` entry replaced by
+    ``REDACTED``; and how many were. Empty and ``null`` values hold no secret and are shown."""
+    shown = dict(data)
+    count = 0
+    for key, auths in data.items():
+        if key.casefold() != "auths" or not isinstance(auths, dict):
+            continue
+        entries: dict[str, Any] = {}
+        for host, entry in auths.items():
+            if isinstance(entry, dict):
+                copy: dict[str, Any] = {}
+                for name, value in entry.items():
+                    if name.casefold() in _SECRET_KEYS and value is not None and value != "":
+                        copy[name] = REDACTED
+                        count += 1
+                    else:
+                        copy[name] = value
+                entry = copy
+            entries[host] = entry
+        shown[key] = entries
+    return shown, count
 
 
 def _describe(value: object) -> str:
@@ -318,6 +534,29 @@ def _add_registry_options(parser: Parser) -> None:
     )
 
 
+def _print(stream: TextIO, text: str, failed: str) -> None:
+    """Write and flush ``text``; a write error (``/dev/full``) becomes a ``CommandError``
+    starting with ``failed``. A reader that went away stays a ``BrokenPipeError``."""
+    if not text:
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise CommandError(f"{failed}: {exc.strerror or exc}") from exc
+
+
+def _note(stderr: TextIO, lines: Sequence[str]) -> None:
+    """Warnings and notes, one a line; a stderr that cannot be written to is not an error (the
+    command's work is done or about to be, and there is nowhere left to say so)."""
+    try:
+        stderr.write("".join(line + "\n" for line in lines))
+    except OSError:
+        pass
+
+
 def _run(
     build: Callable[[Parser], None],
     body: Callable[[argparse.Namespace, Parser], int],
@@ -348,34 +587,55 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
             help="print the resulting config.json to stdout and write nothing",
         )
 
+    def change(target: _Target, hosts: Sequence[str], creds_store: bool) -> tuple[list[str], str]:
+        """Edit ``target.data`` in place: (lines for stderr, what was set)."""
+        if creds_store:
+            notes = set_creds_store(target.target, target.data)
+            return [_CREDS_STORE_WARNING, *notes], f'credsStore "{HELPER}"'
+        notes = add_cred_helpers(target.target, target.data, hosts)
+        return notes, "credHelpers for " + ", ".join(hosts)
+
     def body(args: argparse.Namespace, parser: Parser) -> int:
         hosts = (
             []
             if args.creds_store
             else _hosts(parser, args.hosts, args.region, args.account, settings)
         )
-        target = _Target(docker_config_path(settings))
-        before = render(target.data) if target.exists else None
-        if args.creds_store:
-            notes = set_creds_store(target.target, target.data)
-            stderr.write(_CREDS_STORE_WARNING + "\n")
-            what = f'credsStore "{HELPER}"'
-        else:
-            notes = add_cred_helpers(target.target, target.data, hosts)
-            what = "credHelpers for " + ", ".join(hosts)
-        text = render(target.data)
-        for note in notes:
-            stderr.write(note + "\n")
+        path = docker_config_path(settings)
         if args.dry_run:
-            stdout.write(text)
-        elif target.exists and text == before:
-            stdout.write(f"{target.shown} already has {what}; not rewritten\n")
+            target = _Target(path)
+            messages, _ = change(target, hosts, args.creds_store)
+            shown, count = masked(target.data)
+            if count:
+                messages.append(
+                    f'note: --dry-run shows {count} secret value(s) of "auths" entries as '
+                    f'"{REDACTED}"; the file keeps them'
+                )
+            _note(stderr, messages)
+            _print(stdout, render(shown), "cannot write the result to stdout")
         else:
-            target.write(text)
-            stdout.write(f"Updated {target.shown}: {what}\n")
+            with _locked(path) as target:
+                before = render(target.data) if target.exists else None
+                messages, what = change(target, hosts, args.creds_store)
+                text = render(target.data)
+                unchanged = target.exists and text == before
+                if not unchanged:
+                    target.write(text)
+            _note(stderr, messages)
+            if unchanged:
+                _print(
+                    stdout,
+                    f"{target.shown} already has {what}; not rewritten\n",
+                    "cannot write to stdout",
+                )
+            else:
+                _print(
+                    stdout,
+                    f"Updated {target.shown}: {what}\n",
+                    f"updated {target.shown}, but cannot write to stdout",
+                )
         warning = path_warning(settings.env, running_program())
-        if warning:
-            stderr.write(warning + "\n")
+        _note(stderr, [warning] if warning else [])
         return 0
 
     return _run(
@@ -406,11 +666,11 @@ def gitlab_auth_config_main(argv: list[str], ctx: Context, stdout: TextIO, stder
 
     def body(args: argparse.Namespace, parser: Parser) -> int:
         if args.creds_store:
-            stderr.write(_CREDS_STORE_WARNING + "\n")
-            stdout.write(auth_config(None, creds_store=True) + "\n")
+            _note(stderr, [_CREDS_STORE_WARNING])
+            _print(stdout, auth_config(None, creds_store=True) + "\n", "cannot write to stdout")
             return 0
         hosts = _hosts(parser, args.hosts, args.region, args.account, settings)
-        stdout.write(auth_config(hosts) + "\n")
+        _print(stdout, auth_config(hosts) + "\n", "cannot write to stdout")
         return 0
 
     return _run(

@@ -36,8 +36,13 @@ FALLBACK_MIN_REMAINING = 300.0
 FAILURE_TTL = 5.0
 # A cache file larger than this is treated as corrupt (the Go helper's grew without bound).
 MAX_CACHE_BYTES = 16 * 1024 * 1024
+# Failure markers live at most this long (``list``'s, the longest); older ones are pruned.
+MAX_MARKER_AGE = 60.0
+_SIDE_PREFIX = ".fetch-"  # fetch locks and failure markers: .fetch-<key hash>.lock / .failed
 _O_NOFOLLOW = _lean.O_NOFOLLOW
 _O_CLOEXEC = _lean.O_CLOEXEC
+_O_DIRECTORY = _lean.O_DIRECTORY
+_O_NONBLOCK = _lean.O_NONBLOCK
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,6 +150,10 @@ class NullCache:
     directory = ""
     path = ""
     persistent = False
+    fd: "int | None" = None
+
+    def close(self) -> None:
+        """Nothing to close."""
 
     def registries(self, strict: bool = False) -> "dict[str, Any]":
         """Nothing cached."""
@@ -167,7 +176,7 @@ class NullCache:
         """A lock that is always held at once."""
         return NO_LOCK
 
-    def recent_failure(self, key: str, ttl: float = FAILURE_TTL) -> "str | None":
+    def recent_failure(self, key: str, ttl: float = FAILURE_TTL) -> "tuple[str, float] | None":
         """No failure memory without a directory."""
         return None
 
@@ -202,14 +211,28 @@ NO_LOCK = _Lock(None)  # held at once, releases nothing
 
 
 class FileCache:
-    """``<dir>/cache.json`` plus its lock files, in a directory already checked to be ours."""
+    """``<dir>/cache.json`` plus its lock files, in a directory already checked to be ours.
+
+    The directory is opened once (``fd``) and every later file operation is relative to that
+    descriptor: a path swapped for a symlink to someone else's directory after the check is never
+    read or written through.
+    """
 
     persistent = True
 
-    def __init__(self, directory: str, log: "Log") -> None:
+    def __init__(self, directory: str, log: "Log", fd: "int | None" = None) -> None:
         self.directory = directory
         self.path = os.path.join(directory, CACHE_FILE)
         self.log = log
+        if fd is None:
+            fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        self.fd: int | None = fd
+
+    def close(self) -> None:
+        """Close the directory (the cache is unusable afterwards)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
     # -- reading (no locks, no imports) --------------------------------------------------------
 
@@ -220,11 +243,12 @@ class FileCache:
         transient read failure never makes a writer drop everyone else's entries.
         """
         try:
-            data = _lean.read_bounded(self.path, MAX_CACHE_BYTES)
+            data = _lean.read_bounded(CACHE_FILE, MAX_CACHE_BYTES, dir_fd=self.fd)
         except FileNotFoundError:
             return {}
         except OSError as err:
-            if strict and err.errno != errno.ELOOP:  # a planted symlink is replaced, not kept
+            # A planted symlink or a FIFO is replaced, not kept.
+            if strict and err.errno not in (errno.ELOOP, errno.EINVAL):
                 raise _cache_error(f"cannot read {self.path}: {err.strerror}") from None
             self.log.warning("cache: cannot read %s (%s); ignoring it", self.path, err.strerror)
             return {}
@@ -282,12 +306,15 @@ class FileCache:
     def _update(
         self, change: "Callable[[dict[str, Any]], dict[str, Any]]", timeout: float = 5.0
     ) -> None:
-        """Read the latest file, change it and replace it, under the write lock."""
+        """Read the latest file, change it and replace it, under the write lock; then drop the
+        lock files and failure markers that no live entry needs."""
         from docker_credential_ecr_py._lean import files
 
         with self._write_lock(timeout):
-            self._write(change(self.registries(strict=True)))
-            files.remove_stale_temp_files(self.path)
+            registries = change(self.registries(strict=True))
+            self._write(registries)
+            files.remove_stale_temp_files(CACHE_FILE, dir_fd=self.fd)
+            self._prune_side_files(registries)
 
     def _write(self, registries: "dict[str, Any]") -> None:
         import json
@@ -296,62 +323,114 @@ class FileCache:
 
         doc = {"Registries": dict(sorted(registries.items())), "Version": VERSION}
         try:
-            files.write_atomic(self.path, json.dumps(doc, indent=2).encode("utf-8"))
+            files.write_atomic(
+                CACHE_FILE, json.dumps(doc, indent=2).encode("utf-8"), dir_fd=self.fd
+            )
         except OSError as err:
             raise _cache_error(f"cannot write {self.path}: {err.strerror}") from None
 
     def _write_lock(self, timeout: float) -> "_Lock":
-        lock = self._lock(os.path.join(self.directory, ".cache.json.lock"), timeout)
+        lock = self._lock(".cache.json.lock", timeout)
         if not lock.acquired:
             raise _cache_error("timed out waiting for the cache write lock")
         return lock
+
+    def _prune_side_files(self, registries: "dict[str, Any]") -> None:
+        """Fetch locks of keys with no entry left (when nobody holds them) and failure markers
+        that no longer count (older than the longest marker lifetime, or from the future)."""
+        import fcntl
+
+        live = {_key_hash(key) for key in registries}
+        now = time.time()
+        try:
+            names = os.listdir(self.fd) if self.fd is not None else []
+        except OSError:
+            return
+        for name in names:
+            if not name.startswith(_SIDE_PREFIX):
+                continue
+            digest, _, kind = name[len(_SIDE_PREFIX) :].partition(".")
+            try:
+                if kind == "failed":
+                    age = now - os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mtime
+                    if not 0 <= age <= MAX_MARKER_AGE:
+                        os.unlink(name, dir_fd=self.fd)
+                elif kind == "lock" and digest not in live:
+                    fd = os.open(name, os.O_RDWR | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=self.fd)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        os.unlink(name, dir_fd=self.fd)  # held: nobody is fetching this key
+                    finally:
+                        os.close(fd)
+            except OSError:
+                continue  # held by a fetch in progress, or already gone
 
     # -- fetch locks and failure markers ---------------------------------------------------------
 
     def fetch_lock(self, key: str, timeout: float) -> "_Lock":
         """The per-key fetch lock, waiting at most ``timeout`` seconds (``acquired`` says)."""
-        return self._lock(os.path.join(self.directory, f".fetch-{_key_hash(key)}.lock"), timeout)
+        return self._lock(f"{_SIDE_PREFIX}{_key_hash(key)}.lock", timeout)
 
-    def _lock(self, path: str, timeout: float) -> "_Lock":
+    def _lock(self, name: str, timeout: float) -> "_Lock":
+        """``flock`` on ``name`` in the directory. A lock file that was pruned while we waited
+        is opened again, so two holders never hold two different files of one name."""
         import fcntl
 
         flags = os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
-        try:
-            fd = os.open(path, flags, 0o600)
-        except OSError as err:
-            raise _cache_error(f"cannot open lock {path}: {err.strerror}") from None
         deadline = time.monotonic() + timeout
         delay = 0.005
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return _Lock(fd)
-            except BlockingIOError:
-                pass
+                fd = os.open(name, flags, 0o600, dir_fd=self.fd)
             except OSError as err:
-                os.close(fd)
-                raise _cache_error(f"cannot lock {path}: {err.strerror}") from None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                os.close(fd)
-                return _Lock(None, acquired=False)
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.05)
+                path = os.path.join(self.directory, name)
+                raise _cache_error(f"cannot open lock {path}: {err.strerror}") from None
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    pass
+                except OSError as err:
+                    os.close(fd)
+                    path = os.path.join(self.directory, name)
+                    raise _cache_error(f"cannot lock {path}: {err.strerror}") from None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    os.close(fd)
+                    return _Lock(None, acquired=False)
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.05)
+            try:
+                current = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+                if current.st_ino == os.fstat(fd).st_ino:
+                    return _Lock(fd)
+            except OSError:
+                pass
+            os.close(fd)  # the file was pruned (or replaced) while we waited: take the new one
 
     def _marker(self, key: str) -> str:
-        return os.path.join(self.directory, f".fetch-{_key_hash(key)}.failed")
+        return f"{_SIDE_PREFIX}{_key_hash(key)}.failed"
 
-    def recent_failure(self, key: str, ttl: float = FAILURE_TTL) -> "str | None":
-        """The message of a fetch failure for ``key`` in the last ``ttl`` seconds."""
-        path = self._marker(key)
+    def recent_failure(self, key: str, ttl: float = FAILURE_TTL) -> "tuple[str, float] | None":
+        """``(message, seconds until it expires)`` of a fetch failure for ``key`` recorded in the
+        last ``ttl`` seconds. A marker dated in the future (the clock was stepped back) does not
+        count: only ``0 <= age <= ttl`` does."""
         try:
-            fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+            fd = os.open(
+                self._marker(key),
+                os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_NONBLOCK,
+                dir_fd=self.fd,
+            )
         except OSError:
             return None
         try:
-            if time.time() - os.fstat(fd).st_mtime > ttl:
+            st = os.fstat(fd)
+            age = time.time() - st.st_mtime
+            if not _lean.is_regular(st.st_mode) or not 0 <= age <= ttl:
                 return None
-            return os.read(fd, 4096).decode("utf-8", "replace") or "an earlier fetch failed"
+            message = os.read(fd, 4096).decode("utf-8", "replace") or "an earlier fetch failed"
+            return message, ttl - age
         except OSError:
             return None
         finally:
@@ -363,7 +442,10 @@ class FileCache:
 
         try:
             files.write_atomic(
-                self._marker(key), message.encode("utf-8", "replace")[:4096], durable=False
+                self._marker(key),
+                message.encode("utf-8", "replace")[:4096],
+                durable=False,
+                dir_fd=self.fd,
             )
         except OSError:
             pass
@@ -371,7 +453,7 @@ class FileCache:
     def clear_failure(self, key: str) -> None:
         """Forget a failure after a successful fetch."""
         try:
-            os.unlink(self._marker(key))
+            os.unlink(self._marker(key), dir_fd=self.fd)
         except OSError:
             pass
 
@@ -380,33 +462,47 @@ class FileCache:
 # Choosing the directory
 
 
-def _dir_usable(path: str, strict: bool) -> str:
-    """``""`` when ``path`` is a directory we may use, else the reason it is not.
+def _open_dir(path: str, strict: bool) -> "tuple[int | None, str]":
+    """``(descriptor, "")`` for a directory we may use, else ``(None, the reason it is not)``.
 
-    Creates it (0700, whatever the umask) when missing. ``strict`` (for shared places such as
-    ``/tmp``) also refuses a symlink and any group or other permission bit.
+    The directory is opened once and checked through the descriptor (``fstat``), so what was
+    checked is what is used. Created (0700, whatever the umask) when missing. ``strict`` (for
+    shared places such as ``/tmp``) also refuses a symlink at ``path`` and any group or other
+    permission bit; otherwise a symlink to a directory of ours is followed (once, at the open).
     """
+    flags = os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC | (_O_NOFOLLOW if strict else 0)
     try:
-        st = os.lstat(path) if strict else os.stat(path)
-    except FileNotFoundError:
-        from docker_credential_ecr_py._lean import files
-
         try:
-            files.makedirs_private(path)
-            st = os.lstat(path)
-        except OSError as err:
-            return f"cannot create {path}: {err.strerror}"
-    except OSError as err:
-        return f"cannot stat {path}: {err.strerror}"
-    import stat
+            fd = os.open(path, flags)
+        except FileNotFoundError:
+            from docker_credential_ecr_py._lean import files
 
-    if not stat.S_ISDIR(st.st_mode):
-        return f"{path} is not a directory"
-    if st.st_uid != os.geteuid():
-        return f"{path} is owned by uid {st.st_uid}, not {os.geteuid()}"
+            try:
+                files.makedirs_private(path)
+            except OSError as err:
+                return None, f"cannot create {path}: {err.strerror}"
+            fd = os.open(path, flags)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return None, f"{path} is a symlink"
+        if err.errno == errno.ENOTDIR:
+            return None, f"{path} is not a directory"
+        return None, f"cannot open {path}: {err.strerror}"
+    reason = _dir_problem(fd, path, strict)
+    if reason:
+        os.close(fd)
+        return None, reason
+    return fd, ""
+
+
+def _dir_problem(fd: int, path: str, strict: bool) -> str:
+    st = os.fstat(fd)
+    uid = os.geteuid()
+    if st.st_uid != uid:
+        return f"{path} is owned by uid {st.st_uid}, not {uid}"
     if st.st_mode & (0o077 if strict else 0o022):
-        return f"{path} is accessible to other users (mode {stat.S_IMODE(st.st_mode):o})"
-    if not os.access(path, os.W_OK | os.X_OK):
+        return f"{path} is accessible to other users (mode {st.st_mode & 0o7777:o})"
+    if not os.access(".", os.W_OK | os.X_OK, dir_fd=fd):
         return f"{path} is not writable"
     return ""
 
@@ -417,16 +513,16 @@ def open_cache(settings: "Settings", log: "Log") -> "tuple[FileCache | NullCache
         return NullCache(), ["caching is disabled by AWS_ECR_DISABLE_CACHE"]
     reasons: list[str] = []
     if settings.cache_dir:
-        reason = _dir_usable(settings.cache_dir, strict=False)
-        if not reason:
-            return FileCache(settings.cache_dir, log), reasons
+        fd, reason = _open_dir(settings.cache_dir, strict=False)
+        if fd is not None:
+            return FileCache(settings.cache_dir, log, fd), reasons
         reasons.append(reason)
     else:
-        reasons.append("no home directory to put ~/.ecr in")
+        reasons.append(settings.cache_dir_problem or "no home directory to put ~/.ecr in")
     for candidate in settings.fallback_dirs():
-        reason = _dir_usable(candidate, strict=True)
-        if not reason:
-            return FileCache(candidate, log), reasons
+        fd, reason = _open_dir(candidate, strict=True)
+        if fd is not None:
+            return FileCache(candidate, log, fd), reasons
         reasons.append(reason)
     return NullCache(), reasons
 

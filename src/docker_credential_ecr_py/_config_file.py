@@ -1,5 +1,9 @@
 """The config file (``config.toml``): ``[aliases]`` and ``[profiles]``.
 
+An alias decides which registry's token a host gets, so the file is used only when nobody else
+could have written it (``untrusted``); otherwise it is ignored as if absent, with one line saying
+why.
+
 A parsed copy beside the cache (keyed by the file's inode, size and mtime) spares the ``tomllib``
 import (~15 ms) on later calls, so a cache hit with a config file still imports nothing slow.
 """
@@ -11,11 +15,13 @@ from docker_credential_ecr_py._lean import files
 from docker_credential_ecr_py._settings import RegistryConfig
 
 _PARSED_NAME = ".config.parsed.json"
+_MAX_BYTES = 1 << 20
 
 
-def load(path: str, cache_dir: str) -> RegistryConfig:
-    """Read the config file if it exists; a parsed copy in ``cache_dir`` (keyed by the file's
-    inode, size and mtime) spares the ``tomllib`` import (~15 ms) on later calls."""
+def load(path: str, dir_fd: "int | None" = None) -> RegistryConfig:
+    """Read the config file if it exists and may be trusted (``untrusted``); a parsed copy in
+    the cache directory (``dir_fd``, the directory the cache accepted; ``None``: no copy) spares
+    the ``tomllib`` import (~15 ms) on later calls."""
     config = RegistryConfig(path)
     if not path:
         return config
@@ -26,21 +32,71 @@ def load(path: str, cache_dir: str) -> RegistryConfig:
     except OSError as err:
         config.problems.append(f"cannot read {path}: {err.strerror}")
         return config
-    stamp = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
-    parsed_path = os.path.join(cache_dir, _PARSED_NAME) if cache_dir else ""
-    if parsed_path:
-        cached = _read_parsed(parsed_path, path, stamp)
+    reason = untrusted(path)
+    if reason:
+        config.refused = reason
+        config.problems.append(
+            f"ignoring {path}: {reason}; its aliases and profiles are not used until it and "
+            "its directories belong to you (or root) and no one else can write them "
+            "(chmod go-w, chown), or AWS_ECR_CONFIG_FILE names a file that does"
+        )
+        return config
+    stamp = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+    if dir_fd is not None:
+        cached = _read_parsed(dir_fd, path, stamp)
         if cached is not None:
             return cached
     _parse_toml(config)
-    if parsed_path and not any(p.startswith("cannot read") for p in config.problems):
-        _write_parsed(parsed_path, config.to_json(stamp))
+    if dir_fd is not None and not any(p.startswith("cannot read") for p in config.problems):
+        _write_parsed(dir_fd, config.to_json(stamp))
     return config
 
 
-def _read_parsed(parsed_path: str, source: str, stamp: str) -> "RegistryConfig | None":
+def untrusted(path: str) -> str:
+    """``""`` when the file at ``path`` may be trusted, else why not.
+
+    Trusted: a regular file, and every directory above it up to ``/``, owned by this user or
+    root and writable by no one else (a directory with the sticky bit, such as ``/tmp``, may be
+    writable by others: they cannot rename what is in it). A symlink on the way counts only when
+    it too is owned by this user or root, and its target passes the same test.
+    """
     try:
-        doc = _lean.loads(_lean.read_bounded(parsed_path, 1 << 20).decode("utf-8"))
+        return _problem(os.path.abspath(path), os.geteuid(), True, 0)
+    except OSError as err:
+        return f"cannot check {err.filename or path}: {err.strerror}"
+
+
+def _problem(path: str, uid: int, is_file: bool, hops: int) -> str:
+    import stat
+
+    st = os.lstat(path)
+    if st.st_uid not in (uid, 0):
+        return f"{path} is owned by uid {st.st_uid}, not by you ({uid}) or root"
+    parent = os.path.dirname(path)
+    if stat.S_ISLNK(st.st_mode):
+        if hops >= 32:
+            return f"{path}: too many levels of symlinks"
+        problem = _problem(parent, uid, False, hops + 1)  # who could replace the link
+        if problem:
+            return problem
+        target = os.path.normpath(os.path.join(parent, os.readlink(path)))
+        return _problem(target, uid, is_file, hops + 1)
+    if is_file and not stat.S_ISREG(st.st_mode):
+        return f"{path} is not a regular file"
+    if not is_file and not stat.S_ISDIR(st.st_mode):
+        return f"{path} is not a directory"
+    sticky_dir = not is_file and st.st_mode & stat.S_ISVTX
+    if st.st_mode & 0o022 and not sticky_dir:
+        return f"{path} is writable by others (mode {stat.S_IMODE(st.st_mode):o})"
+    if parent == path:
+        return ""
+    return _problem(parent, uid, False, hops)
+
+
+def _read_parsed(dir_fd: int, source: str, stamp: str) -> "RegistryConfig | None":
+    try:
+        raw = _lean.read_bounded(_PARSED_NAME, 1 << 20, dir_fd=dir_fd)
+        doc = _lean.loads(raw.decode("utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     if not isinstance(doc, dict) or doc.get("source") != source or doc.get("stamp") != stamp:
@@ -55,11 +111,12 @@ def _read_parsed(parsed_path: str, source: str, stamp: str) -> "RegistryConfig |
     return config
 
 
-def _write_parsed(parsed_path: str, doc: "dict[str, object]") -> None:
+def _write_parsed(dir_fd: int, doc: "dict[str, object]") -> None:
     import json
 
     try:
-        files.write_atomic(parsed_path, json.dumps(doc).encode("utf-8"), durable=False)
+        data = json.dumps(doc).encode("utf-8")
+        files.write_atomic(_PARSED_NAME, data, durable=False, dir_fd=dir_fd)
     except OSError:
         pass  # only a speed-up: the next call parses the file again
 
@@ -70,8 +127,11 @@ def _parse_toml(config: "RegistryConfig") -> None:
     from docker_credential_ecr_py._registry import host_of, parse
 
     try:
-        with open(config.path, "rb") as handle:
-            data = tomllib.load(handle)
+        raw = _lean.read_bounded(config.path, _MAX_BYTES, follow=True)
+        if len(raw) > _MAX_BYTES:
+            config.problems.append(f"cannot read {config.path}: larger than {_MAX_BYTES} bytes")
+            return
+        data = tomllib.loads(raw.decode("utf-8"))
     except OSError as err:
         config.problems.append(f"cannot read {config.path}: {err.strerror}")
         return

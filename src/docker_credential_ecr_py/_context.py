@@ -47,6 +47,9 @@ class Context:
         self.log = log or Log(settings.log_file, settings.log_level, settings.log_max_bytes)
         if settings.log_file is None and log is None:
             self.log.path_provider = self._default_log_path
+        # The caller's own AWS secrets are never repeated (botocore may quote a config value).
+        for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            self.log.add_secret(settings.env.get(name, ""))
         self._cache = cache
         self._source = source
         self._config = config
@@ -90,7 +93,8 @@ class Context:
                 return self._config
             from docker_credential_ecr_py import _config_file
 
-            config = _config_file.load(path, self.cache.directory)
+            cache = self.cache
+            config = _config_file.load(path, cache.fd)
             self._config = config
             if config.problems:
                 for problem in config.problems:
@@ -98,6 +102,12 @@ class Context:
                 more = len(config.problems) - 1
                 self.say(f"config: {config.problems[0]}" + (f" (+{more} more)" if more else ""))
         return self._config
+
+    def close(self) -> None:
+        """Close the log and the cache directory (when they were opened)."""
+        self.log.close()
+        if self._cache is not None:
+            self._cache.close()
 
     def say(self, text: str) -> None:
         """One redacted line for the user on stderr, prefixed with the program's name."""
@@ -110,8 +120,12 @@ class Context:
         return _identity.resolve(self.settings.env, self.settings.home, profile)
 
     def _default_log_path(self) -> str:
-        """``<cache dir>/log/ecr-login.log`` of the directory actually in use (checked first)."""
-        directory = self.cache.directory
+        """``<cache dir>/log/ecr-login.log`` of the directory actually in use (checked first),
+        reached through the cache's descriptor."""
+        cache = self.cache
+        if not cache.directory or cache.fd is None:
+            return ""
         import os
 
-        return os.path.join(directory, "log", "ecr-login.log") if directory else ""
+        self.log.anchor = (cache.fd, "log")
+        return os.path.join(cache.directory, "log", "ecr-login.log")

@@ -49,6 +49,11 @@ class TokenCache(Protocol):
     directory: str
     path: str
     persistent: bool
+    fd: int | None  # the open cache directory (every file is reached through it), if any
+
+    def close(self) -> None:
+        """Release the directory."""
+        ...
 
     def registries(self, strict: bool = False) -> dict[str, Any]:
         """The raw ``Registries`` map."""
@@ -74,8 +79,9 @@ class TokenCache(Protocol):
         """The per-key fetch lock, waiting at most ``timeout`` seconds."""
         ...
 
-    def recent_failure(self, key: str, ttl: float = ...) -> str | None:
-        """The message of a fetch failure for ``key`` within ``ttl`` seconds."""
+    def recent_failure(self, key: str, ttl: float = ...) -> tuple[str, float] | None:
+        """``(message, seconds until it expires)`` of a fetch failure for ``key`` recorded
+        ``0 <= age <= ttl`` seconds ago."""
         ...
 
     def mark_failure(self, key: str, message: str) -> None:

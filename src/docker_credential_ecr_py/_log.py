@@ -33,17 +33,44 @@ def redact(text: str, secrets: "set[str] | frozenset[str]" = frozenset()) -> str
     # key=value / key: value pairs naming a secret
     text = re.sub(
         r"(?i)(?<![\w-])((?:aws_)?(?:secret_access_key|secret_key|session_token|secret|password|"
-        r"passwd|token|authorization_?token|authorization)[\"']?\s*[=:]\s*[\"']?)(?![\s\"'])"
+        r"passwd|pass|token|authorization_?token|authorization)[\"']?\s*[=:]\s*[\"']?)"
+        r"(?![\s\"'])"
         r"([^\s\"',&}]+)",
         lambda m: m.group(1) + REDACTED,
         text,
     )
-    # URL userinfo passwords and query values
-    text = re.sub(r"(://[^/\s:@]+:)[^@\s/]+@", r"\1xxxxx@", text)
+    # URL userinfo: the password of user:password@, or all of it when there is no colon
+    # (http://token@host) or no user (http://:password@host)
+    text = re.sub(r"(://(?:[^/\s:@]*:)?)[^@\s/]+@", r"\1xxxxx@", text)
     text = re.sub(r"([?&][^=&\s#]+=)[^&\s#]+", r"\1redacted", text)
     # long base64 runs (ECR tokens, session tokens, JWTs) and secret-key-shaped strings
     text = re.sub(r"[A-Za-z0-9+/_\-]{32,}={0,2}", _redact_run, text)
     return text
+
+
+_ESCAPES: "dict[int, str] | None" = None
+
+
+def _escapes() -> "dict[int, str]":
+    global _ESCAPES
+    if _ESCAPES is None:
+        table = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+        table.update({ord("\t"): "\\t", ord("\r"): "\\r", ord("\n"): "\\n"})
+        # line and paragraph separators, and the bidirectional controls that reorder text
+        for c in (0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)):
+            table[c] = f"\\u{c:04x}"
+        _ESCAPES = table
+    return _ESCAPES
+
+
+def one_line(text: str, newline: str = "\\n") -> str:
+    """``text`` as one line a terminal shows as it is: line breaks become ``newline``, every
+    other C0 and C1 control (CR, ESC, NEL...), DEL, U+2028/U+2029 and the bidirectional
+    controls become visible escapes (``\\r``, ``\\x1b``, ``\\u2028``)."""
+    text = text.replace("\r\n", "\n")
+    if newline != "\\n":
+        text = text.replace("\n", newline)
+    return text.translate(_escapes())
 
 
 def _redact_run(match: object) -> str:
@@ -71,6 +98,11 @@ class Log:
         self.max_bytes = max_bytes
         self.secrets: set[str] = set()
         self._fd: int | None = None
+        self._dir_fd: int | None = None
+        self._name = ""
+        # (directory descriptor, sub-directory name) the log lives in, instead of its path's
+        # directory: set for the default log under the cache directory.
+        self.anchor: tuple[int, str] | None = None
         self._broken = False
         self.echo: list[str] | None = None  # tests and doctor may capture lines here
 
@@ -108,7 +140,7 @@ class Log:
             text = msg % args if args else msg
         except (TypeError, ValueError):
             text = f"{msg} {args!r}"
-        text = redact(text, self.secrets).replace("\n", "\\n")
+        text = one_line(redact(text, self.secrets))
         now = time.time()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e3):03d}Z"
         line = f'time="{stamp}" level={level} pid={os.getpid()} msg="{text}"\n'
@@ -125,19 +157,45 @@ class Log:
             return None
         if self._fd is None:
             try:
-                parent = os.path.dirname(path)
-                if parent and not os.path.isdir(parent):
-                    from docker_credential_ecr_py._lean.files import makedirs_private
-
-                    makedirs_private(parent)
+                if self._dir_fd is None:
+                    self._dir_fd = self._open_dir(path)
                 flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
-                self._fd = os.open(path, flags, 0o600)
-                if os.fstat(self._fd).st_mode & 0o077:
-                    os.fchmod(self._fd, 0o600)
+                fd = os.open(self._name, flags | _lean.O_NONBLOCK, 0o600, dir_fd=self._dir_fd)
+                st = os.fstat(fd)
+                if not _lean.is_regular(st.st_mode):  # a FIFO or a device: never wait on it
+                    os.close(fd)
+                    self._broken = True
+                    return None
+                if st.st_mode & 0o077:
+                    os.fchmod(fd, 0o600)
+                self._fd = fd
             except OSError:
                 self._broken = True  # logging must never break a request
                 return None
         return self._fd
+
+    def _open_dir(self, path: str) -> int:
+        """The log's directory, opened once: every later open, rename and lock is relative to
+        it. Under the cache directory (``anchor``) it is reached through the cache's own
+        descriptor, so it is always the directory the cache checked."""
+        flags = os.O_RDONLY | _lean.O_DIRECTORY | _O_CLOEXEC
+        self._name = os.path.basename(path)
+        if self.anchor is not None:
+            base, sub = self.anchor
+            try:
+                os.mkdir(sub, 0o700, dir_fd=base)
+            except FileExistsError:
+                pass
+            fd = os.open(sub, flags | _O_NOFOLLOW, dir_fd=base)
+            if os.fstat(fd).st_mode & 0o777 != 0o700:
+                os.fchmod(fd, 0o700)
+            return fd
+        parent = os.path.dirname(path) or "."
+        if not os.path.isdir(parent):
+            from docker_credential_ecr_py._lean.files import makedirs_private
+
+            makedirs_private(parent)
+        return os.open(parent, flags)
 
     def _write(self, data: bytes) -> None:
         fd = self._open()
@@ -156,10 +214,15 @@ class Log:
         """Rename the full log to ``.1`` under a lock; every writer then reopens by name."""
         import fcntl
 
-        path = self.path or ""
-        lock_path = path + ".lock"
+        where = self._dir_fd
+        name = self._name
         try:
-            lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+            lock = os.open(
+                name + ".lock",
+                os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC,
+                0o600,
+                dir_fd=where,
+            )
         except OSError:
             return fd
         try:
@@ -168,12 +231,12 @@ class Log:
             except BlockingIOError:
                 return fd  # another writer is rotating: never wait for it
             try:
-                st = os.stat(path, follow_symlinks=False)
+                st = os.stat(name, dir_fd=where, follow_symlinks=False)
                 mine = os.fstat(fd)
                 if (st.st_ino, st.st_dev) == (mine.st_ino, mine.st_dev) and (
                     st.st_size > self.max_bytes // 2
                 ):
-                    os.replace(path, path + ".1")
+                    os.replace(name, name + ".1", src_dir_fd=where, dst_dir_fd=where)
             except FileNotFoundError:
                 pass
             os.close(fd)
@@ -183,17 +246,20 @@ class Log:
             os.close(lock)
 
     def close(self) -> None:
-        """Close the file if open."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        """Close the file (and its directory) if open."""
+        for fd in (self._fd, self._dir_fd):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._dir_fd = None
 
 
 def stderr_line(
     text: str, secrets: "set[str] | frozenset[str]" = frozenset(), stream: "BinaryIO | None" = None
 ) -> None:
-    """One redacted line on ``stream`` (stderr by default; clients pass it through to the user)."""
-    line = redact(text, secrets).replace("\n", " ") + "\n"
+    """One redacted line on ``stream`` (stderr by default; clients pass it through to the user),
+    control characters escaped (``one_line``): text from AWS or a host name cannot move the
+    cursor, rewrite the line or fake another one in a CI log."""
+    line = one_line(redact(text, secrets), " ") + "\n"
     try:
         if stream is None:
             if not hasattr(sys.stderr, "buffer"):  # a library caller's replacement stream

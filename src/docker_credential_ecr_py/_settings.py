@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 DEFAULT_TIMEOUT = 3.0
+# Longest wait any setting can ask for (a year); larger finite values mean the same.
+MAX_SECONDS = 365 * 86400.0
 DEFAULT_LOG_MAX_BYTES = 1024 * 1024
 LOG_LEVELS = ("debug", "info", "warning", "error", "off")
 FALLBACK_DIR_NAME = "docker-credential-ecr-login"
@@ -65,6 +67,7 @@ class Settings:
 
     __slots__ = (
         "cache_dir",
+        "cache_dir_problem",
         "cache_disabled",
         "config_file",
         "env",
@@ -84,6 +87,13 @@ class Settings:
         self.invalid: list[str] = []
         raw_dir = env.get("AWS_ECR_CACHE_DIR", "")
         self.cache_dir = expand_user(raw_dir or "~/.ecr", self.home)
+        # Never a directory relative to wherever the client happens to run (or ~user's).
+        self.cache_dir_problem = ""
+        if self.cache_dir and not os.path.isabs(self.cache_dir):
+            self.cache_dir_problem = (
+                f"AWS_ECR_CACHE_DIR={raw_dir!r} is not an absolute path (nor ~/...); not using it"
+            )
+            self.cache_dir = ""
         self.cache_disabled = bool(env.get("AWS_ECR_DISABLE_CACHE", ""))
         self.ignore_creds_storage = env.get("AWS_ECR_IGNORE_CREDS_STORAGE", "") == "true"
         # Look up (and write) the Go helper's legacy key shape too, unless Go would not.
@@ -105,11 +115,13 @@ class Settings:
         if log_file.lower() == "off":
             self.log_file = ""
         elif log_file:
-            self.log_file = expand_user(log_file, self.home)
-        self.log_max_bytes = int(self._float("AWS_ECR_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES))
+            self.log_file = self._absolute("AWS_ECR_LOG_FILE", log_file)
+        self.log_max_bytes = int(
+            self._float("AWS_ECR_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, maximum=2.0**62)
+        )
         config_file = env.get("AWS_ECR_CONFIG_FILE", "")
         if config_file:
-            self.config_file = expand_user(config_file, self.home)
+            self.config_file = self._absolute("AWS_ECR_CONFIG_FILE", config_file)
         else:
             self.config_file = os.path.join(self.cache_dir, "config.toml") if self.cache_dir else ""
 
@@ -133,7 +145,16 @@ class Settings:
         out.append(os.path.join(tmp, f"{FALLBACK_DIR_NAME}-{os.geteuid()}"))
         return out
 
-    def _float(self, name: str, default: float) -> float:
+    def _absolute(self, name: str, raw: str) -> str:
+        """``raw`` with ``~`` expanded when that makes an absolute path, else ``""`` (and a line
+        in ``invalid``): a file relative to the client's current directory is never used."""
+        path = expand_user(raw, self.home)
+        if os.path.isabs(path):
+            return path
+        self.invalid.append(f"{name}={raw!r} is not an absolute path (nor ~/...); ignoring it")
+        return ""
+
+    def _float(self, name: str, default: float, maximum: float = MAX_SECONDS) -> float:
         raw = self.env.get(name, "").strip()
         if not raw:
             return default
@@ -144,7 +165,8 @@ class Settings:
         if not value > 0 or value == float("inf"):
             self.invalid.append(f"{name}={raw!r} is not a positive number; using {default:g}")
             return default
-        return value
+        # Finite but huge (1e12) means "very long": kept within what clocks and sleeps accept.
+        return min(value, maximum)
 
 
 class RegistryConfig:
@@ -161,10 +183,11 @@ class RegistryConfig:
         "210987654321.dkr.ecr.us-east-1.amazonaws.com" = "prod-pull"
     """
 
-    __slots__ = ("aliases", "path", "problems", "profiles")
+    __slots__ = ("aliases", "path", "problems", "profiles", "refused")
 
     def __init__(self, path: str = "") -> None:
         self.path = path
+        self.refused = ""  # why the file was ignored as untrusted, if it was
         self.aliases: dict[str, str] = {}
         self.profiles: dict[str, str] = {}
         self.problems: list[str] = []

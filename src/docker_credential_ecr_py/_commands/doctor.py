@@ -133,6 +133,13 @@ def check_settings(f: Findings) -> list[Result]:
 def check_config(f: Findings) -> list[Result]:
     """The config file parses, or there is none."""
     config = f.ctx.config
+    if config.refused:
+        fix = (
+            f"chmod go-w (and chown to yourself) {config.path} and its directories, or set "
+            "AWS_ECR_CONFIG_FILE to a file only you can write"
+        )
+        detail = f"{config.path} is ignored: {config.refused}"
+        return [Result(FAIL, "config", detail, fix)]
     if config.problems:
         fix = "fix the file: TOML with [aliases] and [profiles] tables of strings"
         return [Result(FAIL, "config", problem, fix) for problem in config.problems]
@@ -255,6 +262,14 @@ def check_routing(f: Findings) -> list[Result]:
         path = docker_config_path(f.settings)
     except CommandError as err:
         return [Result(WARN, "routing", str(err), fix)]
+    notes = []
+    if not f.env.get("HOME") and not f.env.get("DOCKER_CONFIG"):
+        detail = f"HOME is unset: Docker reads {path} (the password database's home directory)"
+        notes.append(Result(INFO, "routing", detail))
+    return notes + _routing(f, host, path, fix)
+
+
+def _routing(f: Findings, host: str, path: str, fix: str) -> list[Result]:
     sources: list[tuple[str, Any]] = []
     try:
         with open(path, "rb") as handle:
@@ -371,11 +386,12 @@ def _fix_for_aws(code: str, message: str, registry: Registry | None, env: Mappin
 
 
 def _write(out: TextIO, result: Result, secrets: set[str]) -> None:
-    from docker_credential_ecr_py._log import redact
+    from docker_credential_ecr_py._log import one_line, redact
 
-    out.write(redact(f"  {result.status:<5} {result.check:<10} {result.detail}\n", secrets))
+    detail = one_line(redact(result.detail, secrets), " ")
+    out.write(f"  {result.status:<5} {result.check:<10} {detail}\n")
     if result.fix:
-        out.write(redact(f"  {'':<5} {'':<10} fix: {result.fix}\n", secrets))
+        out.write(f"  {'':<5} {'':<10} fix: {one_line(redact(result.fix, secrets), ' ')}\n")
 
 
 def main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:

@@ -9,7 +9,7 @@ module, built on C built-ins only:
 - SHA-256 from the built-in ``_sha256``, base64, the Go helper's cache checksums: ``sha256``,
   ``b64``, ``checksum``, ``legacy_checksum``;
 - RFC 3339 times as Go's ``time.Time`` marshals them: ``parse_time``, ``format_time``;
-- bounded reads that never follow a symlink: ``read_bounded``.
+- bounded reads of regular files only, never through a symlink unless asked: ``read_bounded``.
 
 Off the hit path, in submodules: ``files`` (the one atomic file writer, private directories) and
 ``gojson`` (Go's JSON syntax checker, for byte-exact ``store`` errors).
@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+# Opening a FIFO with O_NONBLOCK never waits for a writer (or reader); the caller then sees from
+# fstat that it is not a regular file and refuses it.
+O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_S_IFMT, _S_IFREG = 0o170000, 0o100000
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -208,15 +213,24 @@ def format_time(epoch: float) -> str:
 # --- bounded reads ----------------------------------------------------------------------------
 
 
-def read_bounded(path: str, limit: int) -> bytes:
+def read_bounded(
+    path: str, limit: int, *, dir_fd: "int | None" = None, follow: bool = False
+) -> bytes:
     """The file's bytes, at most ``limit + 1`` of them (so a caller sees that it is too big).
 
-    Never follows a symlink at ``path`` itself (``OSError`` with ``ELOOP``). Reads what ``fstat``
-    says rather than a ``limit``-sized buffer: this is on the cache-hit path.
+    Only a regular file is read: a FIFO, a device (``/dev/zero``) or a directory is an
+    ``OSError`` (``EINVAL``) at once, never a wait or an endless read. ``dir_fd``: ``path`` is
+    relative to that open directory. ``follow``: follow a symlink at ``path`` itself (paths the
+    user names, such as a projected token file); otherwise a symlink is ``OSError`` ``ELOOP``.
+    Reads what ``fstat`` says rather than a ``limit``-sized buffer: this is on the cache-hit path.
     """
-    fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    flags = os.O_RDONLY | O_CLOEXEC | O_NONBLOCK | (0 if follow else O_NOFOLLOW)
+    fd = os.open(path, flags, dir_fd=dir_fd)
     try:
-        want = min(os.fstat(fd).st_size, limit) + 1
+        st = os.fstat(fd)
+        if st.st_mode & _S_IFMT != _S_IFREG:
+            raise OSError(22, "not a regular file", path)
+        want = min(st.st_size, limit) + 1
         data = os.read(fd, want)
         while len(data) <= limit:
             more = os.read(fd, max(want - len(data), 65536))
@@ -226,3 +240,8 @@ def read_bounded(path: str, limit: int) -> bytes:
         return data
     finally:
         os.close(fd)
+
+
+def is_regular(mode: int) -> bool:
+    """``stat.S_ISREG`` without the ``stat`` module's lookup."""
+    return mode & _S_IFMT == _S_IFREG

@@ -45,18 +45,22 @@ def write_atomic(
     *,
     durable: bool = True,
     owner: "tuple[int, int] | None" = None,
+    dir_fd: "int | None" = None,
 ) -> None:
     """Replace ``path`` with ``data`` atomically; ``OSError`` on failure (nothing half-written).
 
     ``durable``: fsync the file before the rename and the directory after it (the cache and
     ``config.json``; markers and the parsed config copy can be rebuilt and skip it). ``owner``:
     ``(uid, gid)`` given to the new file when running as root (an edited file keeps its owner).
+    ``dir_fd``: ``path`` is a name in that open directory (the cache's), so a directory swapped
+    under the same path after it was checked is never written into.
     """
     directory = os.path.dirname(path) or "."
     tmp = os.path.join(
         directory, f"{temp_prefix(path)}{os.getpid()}.{time.monotonic_ns()}{TEMP_SUFFIX}"
     )
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
+    fd = os.open(tmp, flags, mode, dir_fd=dir_fd)
     try:
         try:
             os.fchmod(fd, mode)  # the umask narrowed the mode given to open
@@ -72,38 +76,44 @@ def write_atomic(
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         try:
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         except OSError:
             pass
         raise
     if durable:
         try:
-            dir_fd = os.open(directory, os.O_RDONLY | O_CLOEXEC)
-            try:
+            if dir_fd is not None:
                 os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            else:
+                opened = os.open(directory, os.O_RDONLY | O_CLOEXEC)
+                try:
+                    os.fsync(opened)
+                finally:
+                    os.close(opened)
         except OSError:
             pass  # the rename is done; a directory fsync is best effort
 
 
-def remove_stale_temp_files(path: str, older_than: float = 60.0) -> None:
-    """Temporary files of writers of ``path`` killed mid-write (best effort)."""
+def remove_stale_temp_files(
+    path: str, older_than: float = 60.0, *, dir_fd: "int | None" = None
+) -> None:
+    """Temporary files of writers of ``path`` killed mid-write (best effort); ``dir_fd`` as for
+    ``write_atomic``."""
     directory = os.path.dirname(path) or "."
     prefix = temp_prefix(path)
     cutoff = time.time() - older_than
     try:
-        names = os.listdir(directory)
+        names = os.listdir(directory if dir_fd is None else dir_fd)
     except OSError:
         return
     for name in names:
         if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
-            stale = os.path.join(directory, name)
+            stale = name if dir_fd is not None else os.path.join(directory, name)
             try:
-                if os.lstat(stale).st_mtime < cutoff:
-                    os.unlink(stale)
+                if os.stat(stale, dir_fd=dir_fd, follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(stale, dir_fd=dir_fd)
             except OSError:
                 pass

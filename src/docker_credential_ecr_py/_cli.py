@@ -33,14 +33,39 @@ def main() -> "NoReturn":
     process that is about to end takes ~1 ms (about 5 %) off every cached ``get``, and an AWS
     call abandoned at the deadline (a daemon thread) is not waited for.
     """
+    signals = __import__("_signal")  # the C module (``signal`` imports enum); no stub
+
+    # Interrupted (Ctrl-C, or a client cancelling): one line and the failure status, never a
+    # traceback. Every file we write is replaced atomically, so leaving at once loses nothing.
+    signals.signal(signals.SIGINT, _interrupted)
     stdin, stdout, stderr = (_binary(stream) for stream in (sys.stdin, sys.stdout, sys.stderr))
+    if sys.stdout is None:
+        stdout = _Closed()  # type: ignore[assignment]
     code = run(sys.argv[1:], stdin, stdout, stderr, os.environ)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except (AttributeError, OSError, ValueError):  # None when the descriptor was closed
             pass
     os._exit(code)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    try:
+        os.write(2, f"{proto.NAME}: interrupted\n".encode())
+    except OSError:
+        pass
+    os._exit(1)
+
+
+class _Closed:
+    """Standard output when its descriptor was closed: writing is an error that is reported."""
+
+    def write(self, data: bytes) -> int:
+        raise OSError(9, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
 
 
 def _binary(stream: "object") -> "BinaryIO":
@@ -70,35 +95,44 @@ def run(
 
         return _commands.run(args[0], args[1:], stdout, stderr, environ)
     if len(args) != 1:
-        return _emit(stdout, proto.USAGE, 1)
+        return _emit(stdout, proto.USAGE, 1, stderr)
     action = args[0]
     if action in ("-v", "--version"):
         from docker_credential_ecr_py._about import banner
 
-        return _emit(stdout, banner().rstrip("\n"), 0)
+        return _emit(stdout, banner().rstrip("\n"), 0, stderr)
     if action in ("-h", "--help"):
-        return _emit(stdout, proto.USAGE, 0)
+        return _emit(stdout, proto.USAGE, 0, stderr)
     if action == "version":
         from docker_credential_ecr_py._about import version_line
 
-        return _emit(stdout, version_line(), 0)
+        return _emit(stdout, version_line(), 0, stderr)
     handler = _VERBS.get(action)
     if handler is None:
-        return _emit(stdout, f"{proto.NAME}: unknown action: {action}", 1)
+        return _emit(stdout, f"{proto.NAME}: unknown action: {action}", 1, stderr)
     return _serve(handler, stdin, stdout, stderr, environ, _START if start is None else start)
 
 
-def _emit(stdout: "BinaryIO", line: str, code: int) -> int:
-    _write(stdout, (line + "\n").encode("utf-8", "surrogateescape"))
+def _emit(stdout: "BinaryIO", line: str, code: int, stderr: "BinaryIO | None" = None) -> int:
+    if not _write(stdout, (line + "\n").encode("utf-8", "surrogateescape"), stderr):
+        return 1
     return code
 
 
-def _write(stdout: "BinaryIO", data: bytes) -> None:
+def _write(stdout: "BinaryIO", data: bytes, stderr: "BinaryIO | None" = None) -> bool:
+    """Write the answer; ``False`` (after one line on stderr) when it could not be delivered."""
     try:
         stdout.write(data)
         stdout.flush()
+        return True
     except BrokenPipeError:
-        pass  # the client went away; nothing to tell it
+        return True  # the client went away; nothing to tell it, nothing it could act on
+    except (OSError, ValueError) as err:
+        from docker_credential_ecr_py._log import stderr_line
+
+        why = getattr(err, "strerror", None) or str(err)
+        stderr_line(f"{proto.NAME}: cannot write the answer to stdout: {why}", stream=stderr)
+        return False
 
 
 def _serve(
@@ -116,14 +150,15 @@ def _serve(
     ctx = Context(Settings(environ), start=start, stderr=stderr)
     for problem in ctx.settings.invalid:
         ctx.log.warning("config: %s", problem)
+        ctx.say(problem)
     try:
-        _write(stdout, handler(EcrHelper(ctx), stdin))
-        return 0
-    except Exception as err:
-        _write(stdout, _answer_failure(ctx, err))
-        return 1
+        try:
+            answer, code = handler(EcrHelper(ctx), stdin), 0
+        except Exception as err:
+            answer, code = _answer_failure(ctx, err), 1
+        return code if _write(stdout, answer, stderr) else 1
     finally:
-        ctx.log.close()
+        ctx.close()
 
 
 def _answer_failure(ctx: "Context", err: Exception) -> bytes:

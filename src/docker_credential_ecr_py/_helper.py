@@ -124,7 +124,7 @@ class EcrHelper:
                 )
             failure = cache.recent_failure(keys[0])
             if failure:
-                return self._fallback(registry, stale, f"an AWS call just failed: {failure}")
+                return self._fallback(registry, stale, _cached_failure(failure))
             deadline = self.ctx.start + timeout + waited
             self.log.info(
                 "get: fetching a token for %s (account %s, region %s, identity %s)",
@@ -133,15 +133,16 @@ class EcrHelper:
                 registry.api_region,
                 identity.kind,
             )
-            source = self.ctx.source
             try:
+                self._check_files()
+                source = self.ctx.source
                 token = self._bounded(
                     lambda: source.fetch(registry, identity.profile, deadline), deadline
                 )
             except AwsError as err:
                 cache.mark_failure(keys[0], str(err))
                 self.log.error("get: GetAuthorizationToken for %s failed: %s", registry.host, err)
-                return self._fallback(registry, stale, str(err), aws=err)
+                return self._fallback(registry, stale, str(err))
             entry = self._save(keys[0], token, registry.service, deadline)
             self._remember(keys[0], entry)
             return token.username, token.password
@@ -169,14 +170,25 @@ class EcrHelper:
             self.log.warning("cache: could not save the token: %s", err)
         return entry
 
+    def _check_files(self) -> None:
+        """A FIFO or a device named by ``AWS_CONFIG_FILE`` and the like would stall botocore
+        or fill memory: refuse it before any AWS call."""
+        from docker_credential_ecr_py._identity import unusable_file
+
+        problem = unusable_file(self.ctx.settings.env, self.ctx.settings.home)
+        if problem:
+            from docker_credential_ecr_py._errors import AwsError
+
+            raise AwsError("InvalidConfiguration", problem)
+
     def _fallback(
         self,
         registry: "Registry",
         stale: "tuple[str, _cache.Entry] | None",
         cause: str,
-        aws: "Exception | None" = None,
     ) -> "tuple[str, str]":
-        """A cached token after a failed refresh, only while it has 5 minutes left."""
+        """A cached token after a failed refresh, only while it has 5 minutes left; otherwise
+        not-found, with the cause on stderr."""
         now = self.ctx.clock()
         if stale is not None and stale[1].usable_fallback(now):
             self.log.info(
@@ -188,8 +200,7 @@ class EcrHelper:
             return stale[1].username, stale[1].password
         from docker_credential_ecr_py._errors import CredentialsNotFound
 
-        message = f"{registry.host}: {cause}" if aws is not None else ""
-        raise CredentialsNotFound(cause, stderr=message)
+        raise CredentialsNotFound(cause, stderr=f"{registry.host}: {cause}")
 
     def _bounded(self, work: "Callable[[], _T]", deadline: float) -> "_T":
         """``work()`` under the deadline; an overrun is an ``AwsError`` like any other."""
@@ -236,11 +247,12 @@ class EcrHelper:
         marker = _cache.default_registry_key(identity, region)
         failure = cache.recent_failure(marker, LIST_FAILURE_TTL)
         if failure:
-            self.log.debug("list: default registry in %s failed recently: %s", region, failure)
+            self.ctx.say(f"list: default registry in {region}: {_cached_failure(failure)}")
             return None
         deadline = self.ctx.start + self.ctx.settings.timeout
-        source = self.ctx.source
         try:
+            self._check_files()
+            source = self.ctx.source
             account, token = self._bounded(
                 lambda: source.fetch_default(region, identity.profile, deadline), deadline
             )
@@ -275,6 +287,12 @@ class EcrHelper:
         from docker_credential_ecr_py._errors import NotImplementedByHelper
 
         raise NotImplementedByHelper(f"{verb} is not supported")
+
+
+def _cached_failure(failure: "tuple[str, float]") -> str:
+    """The cause of a recent failure, said again while its marker makes us wait."""
+    message, left = failure
+    return f"{message} (cached failure, retrying in {max(int(left + 0.999), 1)} s)"
 
 
 def _entry_region(key: str, parts: "list[str]") -> "str | None":

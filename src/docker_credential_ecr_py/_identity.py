@@ -27,6 +27,8 @@ costs no STS, SSO, IMDS or container-endpoint call. Two shapes:
     (``AWS_CREDENTIAL_FILE``, ``BOTO_CONFIG``, ``~/.boto``, ``/etc/boto.cfg``) when they exist;
   - for web identity: the token's unverified ``iss`` and ``sub`` claims (the cluster and the
     service account; the token itself rotates, these do not);
+  - for container credentials with ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`` (EKS Pod
+    Identity, where every pod has the same agent URI): the same two claims of that token;
   - for instance credentials (nothing else configured): the host name, because the instance role
     is a property of the machine.
 
@@ -120,16 +122,10 @@ class Identity:
 def read_ini_sections(path: str) -> "dict[str, list[str]]":
     """Sections of an AWS INI file as raw stripped lines (no configparser: it is slow to import)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # A regular file only: a FIFO or /dev/zero named by AWS_CONFIG_FILE never stalls a get.
+        data = _lean.read_bounded(path, _MAX_CONFIG_BYTES, follow=True)[:_MAX_CONFIG_BYTES]
     except OSError:
         return {}
-    try:
-        size = min(os.fstat(fd).st_size, _MAX_CONFIG_BYTES) or 65536  # 0 for /dev/null, pipes
-        data = os.read(fd, size)
-    except OSError:
-        return {}
-    finally:
-        os.close(fd)
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
     key_indent = -1  # indentation of the last key line; deeper lines continue its value
@@ -192,8 +188,7 @@ def _config_section_name(profile: str) -> str:
 def _web_identity_claims(token_file: str) -> str:
     """``iss`` and ``sub`` of a JWT, unverified; ``""`` when unreadable."""
     try:
-        with open(token_file, "rb") as handle:
-            token = handle.read(64 * 1024).strip()
+        token = _lean.read_bounded(token_file, 64 * 1024, follow=True).strip()
         payload = token.split(b".")[1]
         payload = payload.replace(b"-", b"+").replace(b"_", b"/")
         from binascii import a2b_base64
@@ -204,6 +199,35 @@ def _web_identity_claims(token_file: str) -> str:
     if not isinstance(claims, dict):
         return ""
     return f"iss={claims.get('iss', '')!s}\nsub={claims.get('sub', '')!s}"
+
+
+# Files botocore itself reads when a credential is resolved, named by the environment.
+_PATH_VARIABLES = (
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+)
+
+
+_DEV_NULL = os.makedev(1, 3)  # /dev/null: an empty file to botocore, a common way to say "none"
+
+
+def unusable_file(env: "Mapping[str, str]", home: str) -> str:
+    """Why botocore must not be let near a file the environment names (a FIFO would block it,
+    ``/dev/zero`` would fill memory), or ``""``. Absent files are botocore's business."""
+    for name in _PATH_VARIABLES:
+        value = env.get(name, "")
+        if not value:
+            continue
+        path = _expand(value, home)
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if not _lean.is_regular(st.st_mode) and st.st_rdev != _DEV_NULL:
+            return f"{name}={value} is not a regular file"
+    return ""
 
 
 def files(env: "Mapping[str, str]", home: str) -> "tuple[str, str]":
@@ -255,6 +279,10 @@ def resolve(env: "Mapping[str, str]", home: str, profile: "str | None" = None) -
     token_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or merged.get("web_identity_token_file")
     if kind == "web-identity" and token_file:
         parts.append(_web_identity_claims(_expand(token_file, home)))
+    pod_token = env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    if kind == "container" and pod_token:
+        # EKS Pod Identity: one agent URI on every pod; the projected token tells them apart.
+        parts.append("container " + _web_identity_claims(_expand(pod_token, home)))
     if kind in ("container", "instance"):
         for path in (
             env.get("AWS_CREDENTIAL_FILE"),
@@ -273,8 +301,7 @@ def resolve(env: "Mapping[str, str]", home: str, profile: "str | None" = None) -
 def _file_digest(path: str) -> str:
     """A hash of a small file's content, ``""`` when absent or unreadable."""
     try:
-        with open(path, "rb") as handle:
-            return _lean.sha256(handle.read(1 << 20)).hex()
+        return _lean.sha256(_lean.read_bounded(path, 1 << 20, follow=True)).hex()
     except OSError:
         return ""
 

@@ -216,3 +216,51 @@ def run_command(
     out, err = io.BytesIO(), io.BytesIO()
     code = _commands.run(name, argv, out, err, env)
     return code, out.getvalue().decode(), err.getvalue().decode()
+
+
+# --- running as an unprivileged user --------------------------------------------------------
+
+NOBODY = 65534  # root bypasses file modes: permission tests run the helper as this uid
+OTHER_UID = 12345  # "another user" who owns planted files
+
+
+def as_nobody() -> list[str]:
+    """The command prefix that runs a program as uid and gid 65534, no supplementary groups;
+    a skip locally and a failure under ``CI=true`` when that cannot be done here."""
+    require("root (to start processes as uid 65534)", os.geteuid() == 0, "tests run as a user")
+    prefix = [require_tool("setpriv"), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    probe = subprocess.run(
+        [*prefix, str(CONSOLE_SCRIPT), "version"], capture_output=True, timeout=60, check=False
+    )
+    require(f"uid {NOBODY} running {CONSOLE_SCRIPT}", probe.returncode == 0, repr(probe.stderr))
+    return prefix
+
+
+def nobody_tree(tmp_path: Path) -> Path:
+    """An empty directory under /tmp that uid 65534 owns and can reach (pytest's own temporary
+    directories are 0700 root); removed with ``tmp_path``'s siblings at the end of the run."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix=f"ecr-nobody-{tmp_path.name}-", dir="/tmp"))
+    os.chmod(path, 0o755)
+    os.chown(path, NOBODY, NOBODY)
+    return path
+
+
+def run_as_nobody(
+    args: list[str],
+    stdin: bytes | None,
+    env: dict[str, str],
+    cwd: str | Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    """The console script as uid 65534 (see ``as_nobody``)."""
+    return subprocess.run(
+        [*as_nobody(), str(CONSOLE_SCRIPT), *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )

@@ -53,7 +53,9 @@ def run(
     err = io.TextIOWrapper(stderr, encoding="utf-8", errors="replace", write_through=True)
     ctx = Context(Settings(environ), stderr=stderr)
     try:
-        return _command(name)(argv, ctx, out, err)
+        status = _command(name)(argv, ctx, out, err)
+        out.flush()
+        return status
     except Exit as exc:
         if exc.message:
             err.write(exc.message)
@@ -63,6 +65,13 @@ def run(
         return 1
     except BrokenPipeError:
         return 1  # the reader went away (cache show | head -1): nothing left to tell it
+    except OSError as exc:  # stdout on a full disk (/dev/full), or a file a command could not use
+        where = f"{exc.filename}: " if exc.filename else ""
+        try:
+            err.write(f"docker-credential-ecr-login {name}: error: {where}{exc.strerror or exc}\n")
+        except (OSError, ValueError):
+            pass
+        return 1
     except KeyboardInterrupt:
         return 130
     finally:
@@ -75,4 +84,4 @@ def run(
                 wrapper.detach()  # the caller's streams stay open
             except (OSError, ValueError):
                 pass
-        ctx.log.close()
+        ctx.close()

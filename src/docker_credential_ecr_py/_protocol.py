@@ -29,7 +29,22 @@ def _error(line: str) -> Exception:
 
 
 # bufio.MaxScanTokenSize: a line (without its "\n") this long or longer fails the Go scanner.
+# stdin is read in pieces of this size, so a line that starts and ends inside one piece is shorter:
+# only the line a piece continues and the one it leaves open need measuring.
 MAX_LINE = 64 * 1024
+
+GLUED_MAX = 1024 * 1024
+"""The most glued input held. Longer is answered ``bufio.Scanner: token too long`` (exit 1).
+
+Go holds all of stdin, but a real server URL or ``store`` payload is a few KiB: this bound keeps
+a runaway input (100 MB, say) to the memory of a normal call, and the answer is Go's own line for
+input too long to hold, one answer for every verb whichever limit is met first. The length counts
+each run of ASCII whitespace at either end as its distinct bytes (in order of first appearance),
+all that ``strings.TrimSpace`` (it drops them) and Go's JSON decoder see of such a run: a host
+followed by any number of blank or space-only lines still gets exactly Go's answer.
+"""
+
+_ASCII_SPACE = b"\t\n\v\f\r "
 
 # unicode.IsSpace, which strings.TrimSpace uses: narrower than str.isspace (no \x1c-\x1f).
 _GO_SPACE = (
@@ -42,23 +57,86 @@ def read_lines(stream: "BinaryIO") -> bytes:
     """Read stdin as ``bufio.Scanner`` with ``ScanLines`` does, gluing the lines together.
 
     Each line loses its ``\\n`` and one trailing ``\\r``. A line of 64 KiB or more (counted without
-    its ``\\n``) stops the scan with Go's ``token too long`` error.
+    its ``\\n``) stops the scan with Go's ``token too long`` error as soon as it is that long.
+    stdin is read ``MAX_LINE`` bytes at a time; glued input longer than ``GLUED_MAX`` (1 MiB, the
+    whitespace at its ends aside) stops the read with the same error, and whitespace runs at the
+    ends of a longer input come back squeezed.
     """
-    data = stream.read()
-    out = []
-    start = 0
-    end = len(data)
-    while start < end:
-        nl = data.find(b"\n", start)
-        stop = end if nl < 0 else nl
-        if stop - start >= MAX_LINE:
+    piece = stream.read(MAX_LINE)
+    more = stream.read(MAX_LINE) if piece else b""
+    if more:
+        return _read_long(stream, [more, piece])
+    # All of stdin in one piece (the usual case, kept fast): only a piece of MAX_LINE bytes
+    # without "\n" holds a line that long, and it is shorter than GLUED_MAX.
+    if len(piece) >= MAX_LINE and b"\n" not in piece:
+        raise _error(TOKEN_TOO_LONG)
+    if b"\r" in piece:
+        piece = piece.replace(b"\r\n", b"\n")
+        if piece.endswith(b"\r"):
+            piece = piece[:-1]  # ScanLines drops the last line's "\r" at EOF too
+    return piece.replace(b"\n", b"")
+
+
+def _read_long(stream: "BinaryIO", pieces: "list[bytes]") -> bytes:
+    """``read_lines`` for input that takes more than one read: ``pieces`` are the first reads,
+    last one first; the rest is read as the lines are checked and glued."""
+    glued = bytearray()
+    line = 0  # bytes of the line being read, so far ("\r" included)
+    cr = False  # the last piece ended in "\r": it ends its line if "\n" (or EOF) follows
+    tail = -1  # where a squeezed whitespace run after content starts in ``glued``
+    while True:
+        piece = pieces.pop() if pieces else stream.read(MAX_LINE)
+        if not piece:
+            return bytes(glued)  # a held "\r" ends the last line: ScanLines drops it at EOF too
+        nl = piece.find(b"\n")
+        if nl < 0:
+            line += len(piece)
+        else:
+            if line + nl >= MAX_LINE:
+                raise _error(TOKEN_TOO_LONG)
+            line = len(piece) - 1 - piece.rfind(b"\n")
+        if line >= MAX_LINE:
             raise _error(TOKEN_TOO_LONG)
-        line = data[start:stop]
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        out.append(line)
-        start = stop + 1
-    return b"".join(out)
+        if cr:
+            piece = b"\r" + piece
+        cr = piece.endswith(b"\r")
+        if cr:
+            piece = piece[:-1]
+        if b"\r" in piece:
+            piece = piece.replace(b"\r\n", b"\n")
+        piece = piece.translate(None, b"\n")
+        if tail >= 0:
+            if piece and not piece.isspace():
+                raise _error(TOKEN_TOO_LONG)  # content after squeezed whitespace
+            glued[tail:] = _distinct(glued[tail:] + piece)
+        else:
+            glued += piece
+            if len(glued) > GLUED_MAX:
+                tail = _squeeze(glued)
+        if len(glued) > GLUED_MAX:
+            raise _error(TOKEN_TOO_LONG)
+
+
+def _squeeze(glued: bytearray) -> int:
+    """Squeeze the ASCII whitespace runs at the ends of ``glued`` (see ``GLUED_MAX``) as far as
+    needed; where a squeezed run after content starts, or -1."""
+    if glued.isspace():
+        glued[:] = _distinct(glued)
+        return -1
+    if glued[0] in _ASCII_SPACE:
+        start = len(glued) - len(glued.lstrip(_ASCII_SPACE))
+        glued[:start] = _distinct(glued[:start])
+    if len(glued) <= GLUED_MAX or glued[-1] not in _ASCII_SPACE:
+        return -1
+    end = len(glued.rstrip(_ASCII_SPACE))
+    glued[end:] = _distinct(glued[end:])
+    return end
+
+
+def _distinct(run: "bytes | bytearray") -> bytes:
+    """The bytes of a whitespace run, each once, in order of first appearance."""
+    firsts = sorted((i, c) for c in _ASCII_SPACE if (i := run.find(c)) >= 0)
+    return bytes(c for _, c in firsts)
 
 
 def decode(raw: bytes) -> str:

@@ -178,6 +178,36 @@ def test_get_token_too_long(
     assert standin.count() == 0
 
 
+# Past 1 MiB glued (_protocol.GLUED_MAX) the helper stops reading (tests/cli/test_stdin_bounds.py).
+
+
+def test_get_host_then_megabytes_of_blank_lines_is_the_host(
+    helper_exe: str, env: dict[str, str], pw_standin: StandIn
+) -> None:
+    # Go reads it all and TrimSpace drops the blanks; past 1 MiB they are squeezed, not counted.
+    stdin = HOST.encode() + b"\n" + b" \t\r\n" * (1024 * 1024)
+    check(run_helper(helper_exe, ["get"], stdin, env), credentials(HOST.encode(), password(1)), 0)
+    assert pw_standin.count("ecr") == 1
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        pytest.param(
+            HOST.encode() + b"/" + (b"a" * 1000 + b"\n") * 1100, id="long-path-short-lines"
+        ),
+        pytest.param(
+            HOST.encode() + b"\n" + b" \n" * (1024 * 1024) + b"x", id="content-after-blanks"
+        ),
+    ],
+)
+def test_get_glued_url_over_1mib_is_token_too_long(
+    helper_exe: str, env: dict[str, str], standin: StandIn, stdin: bytes
+) -> None:
+    check(run_helper(helper_exe, ["get"], stdin, env), TOO_LONG, 1)
+    assert standin.count() == 0
+
+
 PUBLIC_FORMS = [
     b"public.ecr.aws",
     b"https://public.ecr.aws",
@@ -357,6 +387,18 @@ def test_store_valid_input(
     check(run_helper(helper_exe, ["store"], stdin, env), NOT_IMPLEMENTED, 1)
     env["AWS_ECR_IGNORE_CREDS_STORAGE"] = "true"
     check(run_helper(helper_exe, ["store"], stdin, env), b"", 0)
+    assert standin.count() == 0
+
+
+def test_store_then_megabytes_of_blank_lines_is_the_payload_alone(
+    helper_exe: str, env: dict[str, str], standin: StandIn
+) -> None:
+    stdin = GO_STORE + b"\r\n \n" * (1024 * 1024)
+    check(run_helper(helper_exe, ["store"], stdin, env), NOT_IMPLEMENTED, 1)
+    env["AWS_ECR_IGNORE_CREDS_STORAGE"] = "true"
+    check(run_helper(helper_exe, ["store"], stdin, env), b"", 0)
+    # Content after them makes the input longer than GLUED_MAX (Go would read on, then ignore it).
+    check(run_helper(helper_exe, ["store"], stdin + b"}", env), TOO_LONG, 1)
     assert standin.count() == 0
 
 

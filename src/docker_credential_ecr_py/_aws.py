@@ -6,8 +6,17 @@ identity, ``credential_process``, container and instance credentials) because im
 on top costs another ~130 ms and adds nothing a single API call needs.
 
 Every call runs under a deadline: client timeouts, the credential providers' STS/IMDS clients and
-our own retry loop are all fitted into the time left. Throttling and 5xx answers are retried while
-time remains; botocore's own retries are off so the deadline stays ours.
+our own retry loop are all fitted into the time left. Throttling, 5xx answers, dropped connections
+and connect / TLS-handshake timeouts are retried while time remains; botocore's own retries are
+off so the deadline stays ours. Each attempt has a client of its own (botocore fixes the timeouts
+per client; a second ``create_client`` from the same session costs ~2-4 ms), whose connect
+timeout grows from attempt to attempt: a lost SYN is retransmitted by the kernel after 1 s, then
+3 s, so a fixed 1 s connect timeout could never outlive one.
+
+The answer is read by us, not by botocore (which would read any size into memory and parse it
+while holding the GIL, so no deadline could answer meanwhile): at most ``MAX_RESPONSE_BYTES``.
+A token is returned only if it is for what was asked: the account asked for (ECR) and not
+already expired.
 """
 
 from __future__ import annotations
@@ -22,7 +31,11 @@ from docker_credential_ecr_py._registry import ECR, ECR_PUBLIC, Registry, parse_
 from docker_credential_ecr_py._token import Token
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
     from botocore.client import BaseClient
+    from botocore.config import Config
     from botocore.session import Session
 
 _THROTTLING = frozenset(
@@ -46,6 +59,14 @@ _THROTTLING = frozenset(
 _TRANSIENT = frozenset({"RequestTimeout", "RequestTimeoutException", "InternalError"})
 _CONNECTION_ERRORS = frozenset({"EndpointConnectionError", "ConnectionClosed"})
 USER_AGENT = f"docker-credential-ecr-py/{__version__}"
+#: The most of an answer read (a real ``GetAuthorizationToken`` answer is a few KiB).
+MAX_RESPONSE_BYTES = 1 << 20
+_READ_CHUNK = 64 << 10
+#: Connect (and TLS handshake) timeout of attempt 1, 2, 3...; the last attempt gets what is left.
+_CONNECT_TIMEOUTS = (1.0, 2.0, 4.0)
+_MAX_ATTEMPTS = 5
+#: No attempt is started with less time than this left.
+_MIN_ATTEMPT = 0.3
 
 
 def _remaining(deadline: float) -> float:
@@ -56,7 +77,6 @@ def make_session(profile: str | None, region: str, deadline: float) -> Session:
     """A botocore session whose every client (ours and the credential providers') fits the
     deadline."""
     import botocore.session
-    from botocore.config import Config
     from botocore.exceptions import ProfileNotFound
 
     try:
@@ -65,43 +85,121 @@ def make_session(profile: str | None, region: str, deadline: float) -> Session:
     except ProfileNotFound as err:
         raise AwsError("ProfileNotFound", str(err)) from None
     left = max(_remaining(deadline), 0.05)
-    session.set_default_client_config(
-        Config(
-            connect_timeout=min(1.0, left),
-            read_timeout=left,
-            retries={"total_max_attempts": 1},
-            user_agent_extra=USER_AGENT,
-        )
-    )
+    session.set_default_client_config(_config(min(_CONNECT_TIMEOUTS[0], left), left))
     # Instance metadata: one quick attempt (botocore's default is 1 s, 1 attempt).
     session.set_config_variable("metadata_service_timeout", min(1.0, left))
     session.set_config_variable("metadata_service_num_attempts", 1)
     return session
 
 
-def _client(session: Session, registry: Registry, deadline: float) -> BaseClient:
+def _config(connect: float, read: float, **extra: Any) -> Config:
+    """A client config with these timeouts and botocore's retries off."""
     from botocore.config import Config
 
-    left = max(_remaining(deadline), 0.05)
-    config = Config(
-        region_name=registry.api_region,
-        connect_timeout=min(1.0, left),
-        read_timeout=left,
+    return Config(
+        connect_timeout=connect,
+        read_timeout=read,
         retries={"total_max_attempts": 1},
+        user_agent_extra=USER_AGENT,
+        **extra,
+    )
+
+
+def _client(session: Session, registry: Registry, connect: float, read: float) -> BaseClient:
+    config = _config(
+        connect,
+        read,
+        region_name=registry.api_region,
         # The host says FIPS / dual-stack: use that API endpoint without any extra variable.
         # (A configured endpoint URL, such as AWS_ENDPOINT_URL_ECR, still takes precedence.)
         use_fips_endpoint=registry.fips or None,
         use_dualstack_endpoint=registry.dualstack or None,
-        user_agent_extra=USER_AGENT,
     )
     service = "ecr-public" if registry.service == ECR_PUBLIC else "ecr"
     return session.create_client(service, config=config)
+
+
+class _Read:
+    """The ``raw`` of an answer already read: all that ``AWSResponse.content`` asks of it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+def _too_large(detail: str) -> AwsError:
+    limit = f"{MAX_RESPONSE_BYTES >> 20} MiB"
+    return AwsError("ResponseTooLarge", f"response larger than {limit} ({detail})")
+
+
+def _read_capped(response: AWSResponse, request: AWSPreparedRequest, deadline: float) -> bytes:
+    """The body of a streamed answer: at most ``MAX_RESPONSE_BYTES`` of it, by the deadline."""
+    from botocore import exceptions as bx
+    from urllib3 import exceptions as ux
+
+    length = str(response.headers.get("content-length") or "").strip()
+    if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+        raise _too_large(f"Content-Length {int(length)}")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if _remaining(deadline) <= 0:
+            raise bx.ReadTimeoutError(endpoint_url=request.url, error="body not read in time")
+        want = min(_READ_CHUNK, MAX_RESPONSE_BYTES + 1 - size)
+        try:
+            chunk = response.raw.read(want, decode_content=False)
+        except ux.ReadTimeoutError as err:
+            raise bx.ReadTimeoutError(endpoint_url=request.url, error=err) from None
+        except ux.ProtocolError as err:
+            raise bx.ConnectionClosedError(
+                endpoint_url=request.url, request=request, error=err
+            ) from None
+        except (ux.HTTPError, OSError) as err:
+            raise bx.HTTPClientError(error=err) from None
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise _too_large(f"stopped reading at {size} bytes")
+
+
+def _cap_response(client: BaseClient, operation: str, deadline: float) -> None:
+    """Make ``client`` send ``operation`` through a handler that reads the answer itself.
+
+    botocore reads the whole body inside ``URLLib3Session.send`` unless the request streams its
+    output: the ``before-send`` handler sets ``stream_output``, sends through the client's own
+    HTTP session (proxies, TLS settings and timeouts as configured), reads at most
+    ``MAX_RESPONSE_BYTES + 1`` bytes and hands botocore the answer with its body already read.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    # The client's endpoint (private, stable since botocore 1.0) holds its HTTP session.
+    http = client._endpoint.http_session  # type: ignore[attr-defined]
+    api = client.meta.method_to_api_mapping[operation]
+    service_id = client.meta.service_model.service_id.hyphenize()
+
+    def send(request: AWSPreparedRequest, **kwargs: Any) -> Any:
+        request.stream_output = True
+        response = http.send(request)
+        try:
+            body = _read_capped(response, request, deadline)
+        except BaseException:
+            response.raw.close()  # hang up: the rest is never read
+            raise
+        return AWSResponse(response.url, response.status_code, response.headers, _Read(body))
+
+    client.meta.events.register(f"before-send.{service_id}.{api}", send)
 
 
 def _translate(err: Exception) -> AwsError:
     """botocore's exceptions as ours: the AWS error code and message, never a credential."""
     from botocore import exceptions as bx
 
+    if isinstance(err, AwsError):  # ours, raised inside botocore (the answer's size)
+        return err
     if isinstance(err, bx.ClientError):
         info = err.response.get("Error", {})
         code = str(info.get("Code") or "ClientError")
@@ -115,7 +213,8 @@ def _translate(err: Exception) -> AwsError:
     if isinstance(err, bx.ProfileNotFound):
         return AwsError("ProfileNotFound", str(err))
     if isinstance(err, bx.ConnectTimeoutError | bx.ReadTimeoutError):
-        return AwsError("Timeout", str(err))
+        # A connect, TLS-handshake or read timeout: a retry may get through (a lost SYN).
+        return AwsError("Timeout", str(err), retryable=True)
     if isinstance(err, bx.EndpointConnectionError):
         return AwsError("EndpointConnectionError", str(err), retryable=True)
     if isinstance(err, bx.ConnectionClosedError):
@@ -127,21 +226,65 @@ def _translate(err: Exception) -> AwsError:
     return AwsError(type(err).__name__, str(err))
 
 
-def _call(client: BaseClient, operation: str, params: dict[str, Any], deadline: float) -> Any:
-    """One API call, retried on throttling, 5xx and dropped connections while time remains."""
+def _max_backoff(attempt: int) -> float:
+    return min(0.1 * 2.0 ** (attempt - 1), 1.0)
+
+
+def _connect_timeout(attempt: int, left: float) -> float:
+    """Attempt ``attempt``'s connect timeout: 1 s, 2 s, 4 s..., and all that is left for the
+    last attempt that fits (after it, no other could start)."""
+    connect = _CONNECT_TIMEOUTS[min(attempt, len(_CONNECT_TIMEOUTS)) - 1]
+    if attempt >= _MAX_ATTEMPTS or left - connect < _max_backoff(attempt) + _MIN_ATTEMPT:
+        return left
+    return connect
+
+
+def _resolve_credentials(session: Session) -> None:
+    """Resolve the credentials now (STS, SSO...: the time they take counts before the call's
+    timeouts are set); none at all is the signer's ``NoCredentialsError`` later."""
+    credentials = session.get_credentials()
+    if credentials is not None:
+        credentials.get_frozen_credentials()
+
+
+def _call(
+    session: Session,
+    make: Callable[[float, float], BaseClient],
+    operation: str,
+    params: dict[str, Any],
+    deadline: float,
+) -> Any:
+    """One API call, retried on throttling, 5xx, dropped connections and timeouts while time
+    remains; each attempt is a fresh client from ``make(connect_timeout, read_timeout)``."""
     attempt = 0
     while True:
         attempt += 1
+        client = None
         try:
+            left = max(_remaining(deadline), 0.05)
+            connect = _connect_timeout(attempt, left)
+            # The credential providers' clients (STS...) of this attempt, then ours.
+            session.set_default_client_config(_config(connect, left))
+            _resolve_credentials(session)
+            left = max(_remaining(deadline), 0.05)
+            client = make(min(connect, left), left)
+            _cap_response(client, operation, deadline)
             return getattr(client, operation)(**params)
         except Exception as raw:
             err = _translate(raw)
-            backoff = min(0.1 * 2 ** (attempt - 1), 1.0) * (0.5 + random.random() / 2)
+            backoff = _max_backoff(attempt) * (0.5 + random.random() / 2)
             # Retry only when a retry can still answer: leave time for the call itself.
-            limit = 2 if err.code in _CONNECTION_ERRORS else 5  # a refused port: one retry
-            if not err.retryable or _remaining(deadline) < backoff + 0.3 or attempt >= limit:
+            limit = 2 if err.code in _CONNECTION_ERRORS else _MAX_ATTEMPTS  # refused: one retry
+            if (
+                not err.retryable
+                or _remaining(deadline) < backoff + _MIN_ATTEMPT
+                or attempt >= limit
+            ):
                 raise err from None
             time.sleep(backoff)
+        finally:
+            if client is not None:
+                client.close()
 
 
 def _epoch(value: Any) -> float:
@@ -154,25 +297,47 @@ def _epoch(value: Any) -> float:
 
 def _token(token: str, expires_at: Any, proxy_endpoint: str) -> Token:
     try:
-        return Token(token, _epoch(expires_at), proxy_endpoint)
+        decoded = Token(token, _epoch(expires_at), proxy_endpoint)
     except ValueError as err:
         raise AwsError("InvalidToken", str(err)) from None
+    now = time.time()
+    if decoded.expired(now):
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(decoded.expires_at))
+        raise AwsError(
+            "ExpiredToken",
+            f"AWS returned a token that expired at {when}, {now - decoded.expires_at:.0f} s ago "
+            "(is the system clock right?)",
+        )
+    return decoded
+
+
+def _account_of(proxy_endpoint: str) -> str:
+    """The account a ``proxyEndpoint`` names (its host's first label), or ``""``."""
+    host = proxy_endpoint.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    parsed = parse_private_host(host)
+    if parsed is not None:
+        return parsed.account
+    label = host.split(".", 1)[0]
+    return label if len(label) == 12 and label.isdigit() else ""
 
 
 def fetch(registry: Registry, profile: str | None, deadline: float) -> Token:
     """``GetAuthorizationToken`` for one registry, in its region (ECR Public: us-east-1)."""
     try:
         session = make_session(profile, registry.api_region, deadline)
-        client = _client(session, registry, deadline)
+
+        def make(connect: float, read: float) -> BaseClient:
+            return _client(session, registry, connect, read)
+
         if registry.service == ECR_PUBLIC:
-            response = _call(client, "get_authorization_token", {}, deadline)
+            response = _call(session, make, "get_authorization_token", {}, deadline)
             data = response.get("authorizationData") or {}
             token = data.get("authorizationToken")
             if not token:
                 raise AwsError("InvalidResponse", "no authorizationData in ECR Public response")
             return _token(token, data.get("expiresAt"), "https://" + registry.host)
         params = {"registryIds": [registry.account]}
-        response = _call(client, "get_authorization_token", params, deadline)
+        response = _call(session, make, "get_authorization_token", params, deadline)
         return _pick(response, registry.account, registry)
     except AwsError:
         raise
@@ -185,16 +350,18 @@ def fetch_default(region: str, profile: str | None, deadline: float) -> tuple[st
     probe = Registry(ECR, "", region=region)
     try:
         session = make_session(profile, region, deadline)
-        client = _client(session, probe, deadline)
-        response = _call(client, "get_authorization_token", {}, deadline)
+
+        def make(connect: float, read: float) -> BaseClient:
+            return _client(session, probe, connect, read)
+
+        response = _call(session, make, "get_authorization_token", {}, deadline)
         token = _pick(response, "", probe)
     except AwsError:
         raise
     except Exception as err:
         raise _translate(err) from None
-    host = token.proxy_endpoint.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    account = host[:12]
-    if len(account) != 12 or not account.isdigit():
+    account = _account_of(token.proxy_endpoint)
+    if not account:
         raise AwsError(
             "InvalidResponse", f"proxyEndpoint {token.proxy_endpoint!r} names no account"
         )
@@ -202,7 +369,8 @@ def fetch_default(region: str, profile: str | None, deadline: float) -> tuple[st
 
 
 def _pick(response: dict[str, Any], account: str, registry: Registry) -> Token:
-    """The authorization data for ``account`` (any, when ``account`` is empty)."""
+    """The authorization data for ``account`` (any, when ``account`` is empty); a token for
+    another account is never taken for it."""
     candidates = [
         item
         for item in response.get("authorizationData") or []
@@ -212,12 +380,14 @@ def _pick(response: dict[str, Any], account: str, registry: Registry) -> Token:
         raise AwsError("InvalidResponse", "no authorizationData in ECR response")
     chosen = candidates[0]
     if account:
-        for item in candidates:
-            host = str(item["proxyEndpoint"]).split("://", 1)[-1].split("/", 1)[0]
-            parsed = parse_private_host(host.lower())
-            if parsed is not None and parsed.account == account:
-                chosen = item
-                break
+        named = [_account_of(str(item["proxyEndpoint"])) for item in candidates]
+        if account not in named:
+            other = ", ".join(
+                f"account {name}" if name else f"proxyEndpoint {str(item['proxyEndpoint'])!r}"
+                for name, item in zip(named, candidates, strict=True)
+            )
+            raise AwsError("InvalidResponse", f"AWS returned a token for {other}, not {account}")
+        chosen = candidates[named.index(account)]
     proxy = str(chosen["proxyEndpoint"])
     if registry.host:
         proxy = "https://" + registry.host
@@ -228,8 +398,12 @@ def caller_identity(profile: str | None, region: str, deadline: float) -> dict[s
     """STS ``GetCallerIdentity``: ``Account``, ``Arn``, ``UserId``."""
     try:
         session = make_session(profile, region or "us-east-1", deadline)
-        client = session.create_client("sts", region_name=region or "us-east-1")
-        response = _call(client, "get_caller_identity", {}, deadline)
+
+        def make(connect: float, read: float) -> BaseClient:
+            config = _config(connect, read, region_name=region or "us-east-1")
+            return session.create_client("sts", config=config)
+
+        response = _call(session, make, "get_caller_identity", {}, deadline)
     except AwsError:
         raise
     except Exception as err:
@@ -240,7 +414,8 @@ def caller_identity(profile: str | None, region: str, deadline: float) -> dict[s
 def endpoint_url(registry: Registry) -> str:
     """The API endpoint botocore will call for this registry (no network)."""
     deadline = time.monotonic() + 5
-    client = _client(make_session(None, registry.api_region, deadline), registry, deadline)
+    session = make_session(None, registry.api_region, deadline)
+    client = _client(session, registry, _CONNECT_TIMEOUTS[0], 5.0)
     url: str = client.meta.endpoint_url
     return url
 

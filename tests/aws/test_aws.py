@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from support import HOST, Runner, closed_url, service_account_jwt, without_static_keys
-from support.standin import StandIn
+from support import HOST, Runner, closed_url, require, service_account_jwt, without_static_keys
+from support.standin import Front, StandIn
 
 PUBLIC = "public.ecr.aws"
 
@@ -295,3 +296,100 @@ def test_secrets_never_reach_stderr_or_the_log(
         base64.b64encode(b"AWS:s3cr3t").decode()[:12],
     ):
         assert secret not in log
+
+
+# ------------------------------------------------------------------------------ below HTTP
+
+
+def test_front_drops_syns_while_its_accept_queue_is_full() -> None:
+    # The harness of the next tests, checked on this kernel: a SYN to a full accept queue is
+    # dropped (the connect times out, no RST), and once the front accepts, connects go through.
+    with Front(("127.0.0.1", 9), drop_for=1.5) as front:
+        probe = socket.socket()
+        probe.settimeout(0.5)
+        try:
+            probe.connect(("127.0.0.1", front.port))
+            dropped = False
+        except TimeoutError:
+            dropped = True
+        except OSError as err:  # tcp_abort_on_overflow=1 answers with a reset
+            require("SYN drops at a full accept queue", False, repr(err))
+        finally:
+            probe.close()
+        assert dropped, "a SYN to the full accept queue was not dropped"
+        time.sleep(max(1.6 - (time.monotonic() - front.started), 0))
+        with socket.create_connection(("127.0.0.1", front.port), timeout=3):
+            pass
+
+
+def test_syns_dropped_for_the_first_1_5_s_still_yield_a_token(
+    run: Runner, env: dict[str, str], standin: StandIn
+) -> None:
+    # One lost SYN (or a full accept queue) costs one connect timeout, not the get: the connect
+    # is retried, with a longer timeout, while AWS_ECR_TIMEOUT allows.
+    env["AWS_ECR_TIMEOUT"] = "10"
+    with Front(standin.address, drop_for=1.5) as front:
+        env["AWS_ENDPOINT_URL_ECR"] = front.url
+        result = run(["get"], HOST.encode())
+        elapsed = time.monotonic() - front.started
+    assert result.returncode == 0, result
+    assert creds(result.stdout)["Secret"] == "123456789012-eu-west-2-1"
+    assert front.connections >= 1 and front.accepted_at[0] >= 1.5
+    assert standin.count() == 1
+    assert elapsed < 10.0, elapsed
+
+
+@pytest.mark.parametrize(
+    ("scheme", "attempts"),
+    [
+        # The request is sent and no answer comes: one attempt, whose read waits to the deadline
+        # (a slow answer is still an answer; a retry would only send the request again).
+        pytest.param("http", 1, id="no-answer"),
+        # The TLS handshake never completes: bounded by the connect timeout, then retried.
+        pytest.param("https", 2, id="no-tls-handshake"),
+    ],
+)
+def test_silent_endpoint_answers_not_found_within_the_bound(
+    run: Runner, env: dict[str, str], standin: StandIn, scheme: str, attempts: int
+) -> None:
+    # In process: the whole bound is left for the attempts (from exec: the tests above).
+    with Front(scheme=scheme) as front:
+        env["AWS_ENDPOINT_URL_ECR"] = front.url
+        started = time.monotonic()
+        result = run(["get"], HOST.encode(), env_=env)
+        elapsed = time.monotonic() - started
+        connections = front.connections
+    assert result.stdout == b"credentials not found in native keychain\n"
+    assert result.returncode == 1
+    assert b"Timeout" in result.stderr
+    assert elapsed < 3.0 + 1.5, elapsed
+    if attempts == 1:
+        assert connections == 1
+    else:
+        assert connections >= attempts
+
+
+def test_refused_port_answers_long_before_the_bound(
+    run_process: Runner, env: dict[str, str], standin: StandIn
+) -> None:
+    # Refused is an answer: one quick retry, never a wait for the deadline.
+    env["AWS_ECR_TIMEOUT"] = "10"
+    env["AWS_ENDPOINT_URL_ECR"] = closed_url()
+    started = time.monotonic()
+    result = run_process(["get"], HOST.encode(), env_=env)
+    elapsed = time.monotonic() - started
+    assert result.stdout == b"credentials not found in native keychain\n"
+    assert b"EndpointConnectionError" in result.stderr
+    assert elapsed < 3.0, elapsed
+
+
+def test_connect_timeouts_grow_and_the_last_attempt_gets_all_that_is_left() -> None:
+    from docker_credential_ecr_py._aws import _connect_timeout
+
+    # AWS_ECR_TIMEOUT=10, connects never answered: 1 s, 2 s, 4 s, then the rest.
+    assert [_connect_timeout(n, left) for n, left in [(1, 9.6), (2, 8.5), (3, 6.4)]] == [1, 2, 4]
+    assert _connect_timeout(4, 2.3) == 2.3
+    # The default 3 s: 1 s, then the 1.5 s left (no room for a third attempt after a second).
+    assert (_connect_timeout(1, 2.6), _connect_timeout(2, 1.5)) == (1, 1.5)
+    # No room for a second attempt at all: the first gets everything.
+    assert _connect_timeout(1, 1.2) == 1.2

@@ -15,6 +15,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -574,3 +575,102 @@ def test_fifty_processes_five_registries_with_faults(
         }
     )
     assert time.monotonic() - started < 60
+
+
+# ------------------------------------------------------------------------------ answers not asked
+
+# Runs a command and writes its peak RSS (KiB) to argv[1]. Linux counts in a child's peak the
+# memory of the process it was forked from (until exec): from pytest that would be pytest's own,
+# from this small launcher it is a few MiB.
+_PEAK_RSS_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "proc = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(proc.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def get_measured(env: dict[str, str], report: Path, host: str = HOST) -> tuple[Outcome, float]:
+    """``get`` as above, and the peak RSS of its process in MiB."""
+    launcher = [sys.executable, "-S", "-c", _PEAK_RSS_LAUNCHER, str(report), str(CONSOLE_SCRIPT)]
+    started = time.monotonic()
+    proc = subprocess.run(
+        [*launcher, "get"], input=host.encode(), capture_output=True, env=env, timeout=60
+    )
+    outcome = Outcome(proc, time.monotonic() - started)
+    STDERR_SEEN.append(proc.stderr)
+    return outcome, int(report.read_text()) / 1024  # KiB on Linux
+
+
+@pytest.mark.parametrize("fault", ["huge", "huge-chunked"])
+def test_huge_answer_is_not_found_within_the_bound_in_bounded_memory(
+    fault: str,
+    env: dict[str, str],
+    home: Path,
+    tmp_path: Path,
+    standin: StandIn,
+    row: dict[str, Any],
+) -> None:
+    # 200 MB of authorizationData (with its Content-Length, or chunked without one): at most
+    # 1 MiB of it is read, so neither the time bound nor the memory goes with it.
+    baseline_env = dict(env, AWS_ECR_CACHE_DIR=str(home / "baseline"))
+    baseline, baseline_rss = get_measured(baseline_env, tmp_path / "baseline.rss")
+    assert baseline.code == 0
+    standin.default_fault = fault
+    outcome, rss = get_measured(env, tmp_path / "huge.rss")
+    record(row, outcome, home)
+    row["case"] = f"aws {fault} (200 MB answer)"
+    row["answer"] += f", {rss:.0f} MiB peak"
+    assert outcome.stdout == NOT_FOUND
+    assert b"response larger than 1 MiB" in outcome.stderr
+    assert outcome.elapsed < BOUND + SLACK
+    assert rss < baseline_rss + 64, (rss, baseline_rss)
+    state, registries = cache_state(cache_path(home))
+    assert state != "TORN" and not registries
+
+
+@pytest.mark.parametrize(
+    ("fault", "host", "cause"),
+    [
+        ("expired", HOST, b"ExpiredToken: AWS returned a token that expired at "),
+        (
+            "other-account",
+            HOST,
+            b"InvalidResponse: AWS returned a token for account 999999999999, not 123456789012",
+        ),
+        ("expired", "public.ecr.aws", b"ExpiredToken: AWS returned a token that expired at "),
+        ("other-account", "public.ecr.aws", None),  # ECR Public tokens name no account
+    ],
+)
+def test_token_not_for_what_was_asked_is_not_found_and_not_cached(
+    fault: str,
+    host: str,
+    cause: bytes | None,
+    env: dict[str, str],
+    home: Path,
+    standin: StandIn,
+    row: dict[str, Any],
+) -> None:
+    standin.default_fault = fault
+    outcome = get(env, host)
+    record(row, outcome, home)
+    row["case"] = f"aws {fault}" + (" (ecr-public)" if host == "public.ecr.aws" else "")
+    assert outcome.elapsed < BOUND + SLACK
+    assert b"Traceback" not in outcome.stderr
+    state, registries = cache_state(cache_path(home))
+    assert state != "TORN"
+    if cause is None:
+        assert outcome.code == 0
+        assert registries and len(registries) == 1
+        return
+    assert outcome.stdout == NOT_FOUND
+    assert outcome.code == 1
+    assert cause in outcome.stderr
+    assert outcome.stderr.count(b"\n") == 1
+    assert not registries  # nothing cached from a token not for what was asked
+    assert standin.count() == 1  # not retried: AWS would only say it again
+    other = standin.password_template.format(
+        account="999999999999", region=REGION, serial=1, service="ecr"
+    )
+    assert other.encode() not in outcome.stdout + outcome.stderr

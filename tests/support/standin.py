@@ -30,7 +30,13 @@ Protocol notes (checked against botocore's service models):
 
 Fault names (see ``FAULTS``): ok, throttle, http429, 5xx, 503, denied, invalid-token-creds, hang,
 hold (answer once ``release()`` is called), latency:<seconds>,
-malformed, bad-token, no-colon-token, empty, expire-early:<seconds>, reset.
+malformed, bad-token, no-colon-token, empty, expire-early:<seconds>, reset,
+huge (a 200 MB answer with its Content-Length), huge-chunked (the same, chunked, no length),
+expired (``expiresAt`` an hour ago), other-account (ECR: tokens for ``OTHER_ACCOUNT`` instead of
+the accounts asked for).
+
+Below HTTP, ``Front`` is a TCP listener in front of a stand-in: it drops every SYN for its first
+seconds (a full accept queue), or accepts connections and never says a word.
 """
 
 from __future__ import annotations
@@ -59,6 +65,11 @@ DEFAULT_LIFETIME = 12 * 3600.0
 DEFAULT_PASSWORD_TEMPLATE = "{account}-{region}-{serial}"
 DEFAULT_PROXY_ENDPOINT_TEMPLATE = "https://{account}.dkr.ecr.{region}.amazonaws.com"
 DEFAULT_HANG_SECONDS = 60.0
+#: The body size of the ``huge`` faults, streamed in ``_HUGE_CHUNK`` pieces, never held whole.
+HUGE_BYTES = 200 << 20
+_HUGE_CHUNK = 1 << 20
+#: The account ``other-account`` answers for.
+OTHER_ACCOUNT = "999999999999"
 FALLBACK_REGION = "us-east-1"
 
 #: Fault names without a parameter.
@@ -78,6 +89,10 @@ FAULTS = frozenset(
         "no-colon-token",
         "empty",
         "reset",
+        "huge",
+        "huge-chunked",
+        "expired",
+        "other-account",
     }
 )
 #: Fault names that take a ``:<seconds>`` parameter.
@@ -204,6 +219,37 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, status: int, obj: Any) -> None:
         self._send(status, json.dumps(obj).encode())
+
+    def _send_huge(self, chunked: bool, stopping: threading.Event) -> None:
+        """A 200 MB ``authorizationData`` answer, written a chunk at a time; stops quietly when
+        the client hangs up (as it should, long before the end)."""
+        head = b'{"authorizationData": [{"authorizationToken": "'
+        tail = b'", "expiresAt": 1, "proxyEndpoint": "https://x"}]}'
+        filler = b"A" * _HUGE_CHUNK
+        pieces = (HUGE_BYTES - len(head) - len(tail)) // _HUGE_CHUNK
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                size = len(head) + pieces * _HUGE_CHUNK + len(tail)
+                self.send_header("Content-Length", str(size))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for piece in (head, *([filler] * pieces), tail):
+                if stopping.is_set():
+                    return
+                if chunked:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                else:
+                    self.wfile.write(piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:  # the client stopped reading and closed: the point of the fault
+            pass
 
     # -- CONNECT (proxy) ---------------------------------------------------------------------
 
@@ -346,6 +392,10 @@ class StandIn:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self.port
+
     def _track(self, conn: socket.socket) -> None:
         with self._lock:
             self._conns.add(conn)
@@ -474,7 +524,12 @@ class StandIn:
         def answer(status: int, obj: Any = None, raw: bytes | None = None) -> None:
             with self._lock:
                 call.status = status
-            h._send(status, raw if raw is not None else json.dumps(obj).encode())
+            try:
+                h._send(status, raw if raw is not None else json.dumps(obj).encode())
+            except OSError:  # the client hung up first (its deadline): it never got this answer
+                with self._lock:
+                    call.status = None
+                h.close_connection = True
 
         if not known:
             answer(
@@ -502,6 +557,11 @@ class StandIn:
         if name == "malformed":
             answer(200, raw=b'{"authorizationData": [')
             return
+        if name in ("huge", "huge-chunked"):
+            with self._lock:
+                call.status = 200
+            h._send_huge(name == "huge-chunked", self._stopping)
+            return
         if name == "hold":  # a fetch that lasts exactly until the test says so
             self._released.wait(cfg["hang_seconds"])
         if name == "latency":
@@ -513,6 +573,8 @@ class StandIn:
         region_s = region or FALLBACK_REGION
         default_acct = cfg["account_for_key"].get(akid or "", cfg["default_account"])
         lifetime = arg if name == "expire-early" else cfg["lifetime"]
+        if name == "expired":
+            lifetime = -3600.0
         expires_at = round(time.time() + float(lifetime or 0.0), 3)
 
         def token(account: str) -> str:
@@ -528,11 +590,14 @@ class StandIn:
         if service == "ecr-public":
             data: dict[str, Any] = {}
             if name != "empty":
-                data = {"authorizationToken": token(default_acct), "expiresAt": expires_at}
+                acct = OTHER_ACCOUNT if name == "other-account" else default_acct
+                data = {"authorizationToken": token(acct), "expiresAt": expires_at}
             answer(200, {"authorizationData": data})
             return
 
         accounts = [] if name == "empty" else registry_ids or [default_acct]
+        if name == "other-account":
+            accounts = [OTHER_ACCOUNT]
         entries = [
             {
                 "authorizationToken": token(acct),
@@ -544,6 +609,132 @@ class StandIn:
             for acct in accounts
         ]
         answer(200, {"authorizationData": entries})
+
+
+class Front:
+    """A TCP listener in front of a stand-in, for faults below HTTP; ``url`` is its address.
+
+    With ``target`` (``(host, port)``, e.g. ``standin.address``) it forwards every connection
+    there, but only after ``drop_for`` seconds: until then its accept queue (``listen(0)``: room
+    for one) is kept full by one connection of its own that it does not accept, so Linux drops
+    every SYN that arrives (``tcp_abort_on_overflow=0``, the default: no RST, the client just
+    retransmits), as for a lost SYN or a listener overwhelmed. Without ``target`` it accepts every
+    connection and never sends a byte (a TLS handshake or an HTTP answer that never comes).
+    ``connections`` counts the connections accepted (its own filler excluded).
+    """
+
+    def __init__(
+        self, target: tuple[str, int] | None = None, drop_for: float = 0.0, scheme: str = "http"
+    ) -> None:
+        self.target = target
+        self.drop_for = drop_for
+        self.scheme = scheme
+        self.connections = 0
+        self.accepted_at: list[float] = []
+        self._stop = threading.Event()
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._filler: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.started = 0.0
+
+    @property
+    def port(self) -> int:
+        return int(self._listener.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def start(self) -> Front:
+        if self.drop_for > 0:
+            self._listener.listen(0)
+            self._filler = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        else:
+            self._listener.listen(64)
+        self.started = time.monotonic()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        with self._lock:
+            socks, self._socks = self._socks, []
+        if self._filler is not None:
+            socks.append(self._filler)
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Front:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _keep(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.append(sock)
+
+    def _serve(self) -> None:
+        if self._stop.wait(self.drop_for):
+            return
+        filler = self._filler.getsockname() if self._filler is not None else None
+        self._listener.settimeout(0.05)
+        with contextlib.suppress(OSError):
+            self._listener.listen(64)  # the drop window is over: room for everyone
+        while not self._stop.is_set():
+            try:
+                conn, peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if peer == filler:
+                conn.close()
+                continue
+            with self._lock:
+                self.connections += 1
+                self.accepted_at.append(time.monotonic() - self.started)
+            self._keep(conn)
+            if self.target is not None:
+                threading.Thread(target=self._forward, args=(conn,), daemon=True).start()
+
+    def _forward(self, conn: socket.socket) -> None:
+        assert self.target is not None
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            conn.close()
+            return
+        self._keep(upstream)
+        upstream.settimeout(None)
+        conn.settimeout(None)
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    dst.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=pump, args=(upstream, conn), daemon=True)
+        back.start()
+        pump(conn, upstream)
+        back.join(timeout=60)
+        for sock in (conn, upstream):
+            with contextlib.suppress(OSError):
+                sock.close()
 
 
 def main(argv: list[str] | None = None) -> int:

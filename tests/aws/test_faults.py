@@ -557,14 +557,13 @@ def test_fifty_processes_five_registries_with_faults(
         # a get may wait once for another process's fetch, then fetch itself
         assert outcome.elapsed < 2 * BOUND + 2 * SLACK
     state, registries = cache_state(cache_path(home))
-    good = {
-        call.registry_ids[0]
-        for call in standin.snapshot()
-        if call.status == 200 and (call.fault == "ok" or call.fault.startswith("latency"))
-    }
-    fetched = good
+    # Every process that printed a token had it in the cache (it read it there, or stored it
+    # before answering). A token the stand-in sent to a process that had already given up (its
+    # deadline passed first: 50 interpreters starting on 2 cores) was never stored by anyone,
+    # so it is not counted: only what was printed.
+    printed = {known[o.secret][0] for _, o in outcomes if o.secret is not None}
     stored = {key.rsplit("-", 1)[1] for key in registries or {}}
-    assert fetched <= stored, "an entry written by one process was lost by another"
+    assert printed <= stored, "an entry written by one process was lost by another"
     ok = sum(1 for _, o in outcomes if o.code == 0)
     row.update(
         {

@@ -372,42 +372,15 @@ class FileCache:
         return self._lock(f"{_SIDE_PREFIX}{_key_hash(key)}.lock", timeout)
 
     def _lock(self, name: str, timeout: float) -> "_Lock":
-        """``flock`` on ``name`` in the directory. A lock file that was pruned while we waited
-        is opened again, so two holders never hold two different files of one name."""
-        import fcntl
+        """``flock`` on ``name`` in the directory, waiting at most ``timeout`` seconds."""
+        from docker_credential_ecr_py._lean import files
 
-        flags = os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                fd = os.open(name, flags, 0o600, dir_fd=self.fd)
-            except OSError as err:
-                path = os.path.join(self.directory, name)
-                raise _cache_error(f"cannot open lock {path}: {err.strerror}") from None
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    pass
-                except OSError as err:
-                    os.close(fd)
-                    path = os.path.join(self.directory, name)
-                    raise _cache_error(f"cannot lock {path}: {err.strerror}") from None
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    os.close(fd)
-                    return _Lock(None, acquired=False)
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.05)
-            try:
-                current = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
-                if current.st_ino == os.fstat(fd).st_ino:
-                    return _Lock(fd)
-            except OSError:
-                pass
-            os.close(fd)  # the file was pruned (or replaced) while we waited: take the new one
+        try:
+            fd = files.lock(name, time.monotonic() + timeout, dir_fd=self.fd)
+        except OSError as err:
+            path = os.path.join(self.directory, name)
+            raise _cache_error(f"cannot lock {path}: {err.strerror}") from None
+        return _Lock(None, acquired=False) if fd is None else _Lock(fd)
 
     def _marker(self, key: str) -> str:
         return f"{_SIDE_PREFIX}{_key_hash(key)}.failed"

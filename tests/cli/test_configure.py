@@ -703,7 +703,7 @@ def test_symlink_at_the_lock_path_is_not_followed(env: dict[str, str], tmp_path:
     (path.parent / ".config.json.lock").symlink_to(victim)
     code, out, err = configure([HOST], env)
     assert (code, out) == (1, "")
-    assert_one_line_error(err, "cannot open the lock file")
+    assert_one_line_error(err, "cannot lock")
     assert not victim.exists()
     assert path.read_text() == "{}"
 

@@ -261,54 +261,28 @@ def _flock(target: str, deadline: float) -> Iterator[None]:
     The holder unlinks the lock file before it lets go, so none is left behind: a waiter that
     wakes up holding an unlinked (or replaced) file opens the path again.
     """
-    import fcntl
-
     lock = lock_path(target)
     try:
         files.makedirs_private(os.path.dirname(lock) or ".")
     except OSError as exc:
         raise CommandError(f"cannot create {os.path.dirname(lock)}: {exc.strerror or exc}") from exc
-    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    delay = 0.002
-    while True:
+    try:
+        fd = files.lock(lock, deadline)
+    except OSError as exc:
+        raise CommandError(f"cannot lock {lock}: {exc.strerror or exc}") from exc
+    if fd is None:
+        raise CommandError(
+            f"cannot lock {lock}: another run has held it for {LOCK_TIMEOUT:g} s "
+            "(a configure-docker still running?); try again"
+        )
+    try:
+        yield
+    finally:
         try:
-            fd = os.open(lock, flags, 0o600)
-        except OSError as exc:
-            raise CommandError(f"cannot open the lock file {lock}: {exc.strerror or exc}") from exc
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    pass
-                except OSError as exc:
-                    raise CommandError(f"cannot lock {lock}: {exc.strerror or exc}") from exc
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise CommandError(
-                        f"cannot lock {lock}: another run has held it for {LOCK_TIMEOUT:g} s "
-                        "(a configure-docker still running?); try again"
-                    )
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.05)
-            try:
-                held = os.fstat(fd)
-                now = os.stat(lock, follow_symlinks=False)
-                current = (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
-            except OSError:
-                current = False  # unlinked by the run we waited for
-            if current:
-                try:
-                    yield
-                finally:
-                    try:
-                        os.unlink(lock)
-                    except OSError:
-                        pass  # left behind: the next run takes it just the same
-                return
-        finally:
-            os.close(fd)
+            os.unlink(lock)
+        except OSError:
+            pass  # left behind: the next run takes it just the same
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -117,3 +117,44 @@ def remove_stale_temp_files(
                     os.unlink(stale, dir_fd=dir_fd)
             except OSError:
                 pass
+
+
+def lock(path: str, deadline: float, *, dir_fd: "int | None" = None) -> "int | None":
+    """An exclusive ``flock`` on ``path`` (created 0600, never through a symlink), waiting until
+    ``deadline`` (``time.monotonic()``): its descriptor, ``None`` when it could not be had in
+    time, ``OSError`` when the file cannot be opened or locked. Closing the descriptor unlocks.
+
+    The lock held is always on the file at ``path`` now: a waiter that is granted the lock of a
+    file unlinked or replaced meanwhile (pruned, or removed by its last holder) opens the path
+    again, so two holders never hold two different files of one name.
+    """
+    import fcntl
+
+    flags = os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC
+    delay = 0.002
+    while True:
+        fd = os.open(path, flags, 0o600, dir_fd=dir_fd)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    pass
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    os.close(fd)
+                    return None
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.05)
+            held = os.fstat(fd)
+            try:
+                now = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
+                if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+                    return fd
+            except FileNotFoundError:
+                pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # that file is gone from the path: lock the one there now

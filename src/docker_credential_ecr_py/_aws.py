@@ -87,7 +87,8 @@ def make_session(profile: str | None, region: str, deadline: float) -> Session:
     left = max(_remaining(deadline), 0.05)
     session.set_default_client_config(_config(min(_CONNECT_TIMEOUTS[0], left), left))
     # Instance metadata: one quick attempt (botocore's default is 1 s, 1 attempt).
-    session.set_config_variable("metadata_service_timeout", min(1.0, left))
+    # botocore makes this an int: under 1 s it would be 0, an error (run_bounded keeps the bound).
+    session.set_config_variable("metadata_service_timeout", 1)
     session.set_config_variable("metadata_service_num_attempts", 1)
     return session
 
@@ -267,7 +268,10 @@ def _call(
             session.set_default_client_config(_config(connect, left))
             _resolve_credentials(session)
             left = max(_remaining(deadline), 0.05)
-            client = make(min(connect, left), left)
+            # The last attempt waits for its answer as long as the deadline allows; an earlier
+            # one half of that, so a request lost by one server can still be sent again.
+            read = left if connect >= left else max(left / 2, min(left, 1.0))
+            client = make(min(connect, left), read)
             _cap_response(client, operation, deadline)
             return getattr(client, operation)(**params)
         except Exception as raw:

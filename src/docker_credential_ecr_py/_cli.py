@@ -37,10 +37,12 @@ def main() -> "NoReturn":
 
     # Interrupted (Ctrl-C, or a client cancelling): one line and the failure status, never a
     # traceback. Every file we write is replaced atomically, so leaving at once loses nothing.
-    signals.signal(signals.SIGINT, _interrupted)
+    # An interrupt that the parent ignores (nohup, a background job) stays ignored.
+    if signals.getsignal(signals.SIGINT) is not signals.SIG_IGN:
+        signals.signal(signals.SIGINT, _interrupted)
     stdin, stdout, stderr = (_binary(stream) for stream in (sys.stdin, sys.stdout, sys.stderr))
     if sys.stdout is None:
-        stdout = _Closed()  # type: ignore[assignment]
+        stdout = _closed()
     code = run(sys.argv[1:], stdin, stdout, stderr, os.environ)
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -58,14 +60,19 @@ def _interrupted(signum: int, frame: object) -> None:
     os._exit(1)
 
 
-class _Closed:
-    """Standard output when its descriptor was closed: writing is an error that is reported."""
+def _closed() -> "BinaryIO":
+    """Standard output when its descriptor was closed: writing is an error that is reported
+    (a raw stream, so the tool commands can wrap it in text as they wrap a real one)."""
+    import io
 
-    def write(self, data: bytes) -> int:
-        raise OSError(9, "standard output is closed")
+    class Closed(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
 
-    def flush(self) -> None:
-        pass
+        def write(self, data: object) -> int:
+            raise OSError(9, "standard output is closed")
+
+    return Closed()  # type: ignore[return-value]
 
 
 def _binary(stream: "object") -> "BinaryIO":

@@ -79,7 +79,8 @@ def _problem(path: str, uid: int, is_file: bool, hops: int) -> str:
         problem = _problem(parent, uid, False, hops + 1)  # who could replace the link
         if problem:
             return problem
-        target = os.path.normpath(os.path.join(parent, os.readlink(path)))
+        # ".." in the target is taken from where the link really is, as the kernel takes it.
+        target = os.path.normpath(os.path.join(os.path.realpath(parent), os.readlink(path)))
         return _problem(target, uid, is_file, hops + 1)
     if is_file and not stat.S_ISREG(st.st_mode):
         return f"{path} is not a regular file"

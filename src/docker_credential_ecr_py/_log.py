@@ -31,17 +31,24 @@ def redact(text: str, secrets: "set[str] | frozenset[str]" = frozenset()) -> str
     import re
 
     # key=value / key: value pairs naming a secret
+    # An Authorization header's credentials, whatever the scheme word before them.
     text = re.sub(
-        r"(?i)(?<![\w-])((?:aws_)?(?:secret_access_key|secret_key|session_token|secret|password|"
-        r"passwd|pass|token|authorization_?token|authorization)[\"']?\s*[=:]\s*[\"']?)"
-        r"(?![\s\"'])"
-        r"([^\s\"',&}]+)",
+        r"(?i)(authorization[\"']?\s*[=:]\s*[\"']?(?:basic|bearer|aws4-hmac-sha256)\s+)[^\"'\n]+",
         lambda m: m.group(1) + REDACTED,
         text,
     )
+    text = re.sub(
+        r"(?i)(?<![\w-])((?:aws_)?(?:secret_?access_?key|secret_?key|session[_-]?token|"
+        r"x-amz-security-token|security[_-]?token|secret|password|passwd|pass|token|"
+        r"authorization_?token|authorization)[\"']?\s*[=:]\s*[\"']?)"
+        r"(?![\s\"'])"
+        r"([^\s\"',&}]+)",
+        lambda m: m.group(1) + REDACTED if not m.group(2).startswith(REDACTED) else m.group(0),
+        text,
+    )
     # URL userinfo: the password of user:password@, or all of it when there is no colon
-    # (http://token@host) or no user (http://:password@host)
-    text = re.sub(r"(://(?:[^/\s:@]*:)?)[^@\s/]+@", r"\1xxxxx@", text)
+    # (http://token@host) or no user (http://:password@host); a password may hold "@".
+    text = re.sub(r"(://(?:[^/\s:@]*:)?)[^\s/]*@", r"\1xxxxx@", text)
     text = re.sub(r"([?&][^=&\s#]+=)[^&\s#]+", r"\1redacted", text)
     # long base64 runs (ECR tokens, session tokens, JWTs) and secret-key-shaped strings
     text = re.sub(r"[A-Za-z0-9+/_\-]{32,}={0,2}", _redact_run, text)

@@ -141,7 +141,9 @@ class Settings:
         runtime = self.env.get("XDG_RUNTIME_DIR", "")
         if runtime and os.path.isabs(runtime):
             out.append(os.path.join(runtime, FALLBACK_DIR_NAME))
-        tmp = self.env.get("TMPDIR", "") or "/tmp"
+        tmp = self.env.get("TMPDIR", "")
+        if not os.path.isabs(tmp):  # never a directory relative to the client's
+            tmp = "/tmp"
         out.append(os.path.join(tmp, f"{FALLBACK_DIR_NAME}-{os.geteuid()}"))
         return out
 
@@ -162,6 +164,8 @@ class Settings:
             value = float(raw)
         except ValueError:
             value = -1.0
+        if value == float("inf") and raw.lstrip("+").lower() not in ("inf", "infinity"):
+            value = maximum  # a finite number too large for a float (1e400): very long
         if not value > 0 or value == float("inf"):
             self.invalid.append(f"{name}={raw!r} is not a positive number; using {default:g}")
             return default

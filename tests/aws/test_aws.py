@@ -342,9 +342,9 @@ def test_syns_dropped_for_the_first_1_5_s_still_yield_a_token(
 @pytest.mark.parametrize(
     ("scheme", "attempts"),
     [
-        # The request is sent and no answer comes: one attempt, whose read waits to the deadline
-        # (a slow answer is still an answer; a retry would only send the request again).
-        pytest.param("http", 1, id="no-answer"),
+        # The request is sent and no answer comes: the first attempt waits half of what is
+        # left, then the request is sent again (to what may be another server) with the rest.
+        pytest.param("http", 2, id="no-answer"),
         # The TLS handshake never completes: bounded by the connect timeout, then retried.
         pytest.param("https", 2, id="no-tls-handshake"),
     ],
@@ -363,10 +363,7 @@ def test_silent_endpoint_answers_not_found_within_the_bound(
     assert result.returncode == 1
     assert b"Timeout" in result.stderr
     assert elapsed < 3.0 + 1.5, elapsed
-    if attempts == 1:
-        assert connections == 1
-    else:
-        assert connections >= attempts
+    assert connections >= attempts
 
 
 def test_refused_port_answers_long_before_the_bound(

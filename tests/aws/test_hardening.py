@@ -246,6 +246,28 @@ def test_parsed_config_copy_is_never_read_from_a_refused_directory(
     assert standin.count() == 0
 
 
+def test_config_trust_follows_dotdot_from_where_the_link_really_is(tmp_path: Path) -> None:
+    """``a/link -> b/dir`` and ``a/link/cfg.toml -> ../x/config.toml``: the kernel reads
+    ``b/x/config.toml`` (here in a directory anyone may write), not ``a/x/config.toml``."""
+    from docker_credential_ecr_py._config_file import untrusted
+
+    for directory in ("a/x", "b/dir", "b/x"):
+        (tmp_path / directory).mkdir(parents=True, mode=0o755)
+    for directory in ("", "a", "b"):
+        os.chmod(tmp_path / directory, 0o755)
+    (tmp_path / "a" / "x" / "config.toml").write_text("# a decoy nobody reads\n")
+    (tmp_path / "b" / "x" / "config.toml").write_text("# what is read\n")
+    os.chmod(tmp_path / "b" / "x", 0o777)
+    (tmp_path / "a" / "link").symlink_to(tmp_path / "b" / "dir")
+    (tmp_path / "b" / "dir" / "cfg.toml").symlink_to("../x/config.toml")
+    path = tmp_path / "a" / "link" / "cfg.toml"
+    assert path.read_text() == "# what is read\n"
+    assert str(tmp_path / "b" / "x") in untrusted(str(path))
+    os.chmod(tmp_path / "b" / "x", 0o755)
+    if not untrusted(str(tmp_path)):  # pytest's tmp_path is below root-owned 0700/0755 dirs
+        assert untrusted(str(path)) == ""
+
+
 def test_config_trust_rules() -> None:
     """The rule itself, on paths root can make: sticky shared directories are fine, a
     group-writable directory on the way is not."""
@@ -530,15 +552,16 @@ def test_helper_file_that_is_not_a_regular_file_is_ignored(
 # ------------------------------------------------------------------ 6. huge timeouts
 
 
-def test_huge_finite_timeout_means_very_long(run: Runner, env: dict[str, str]) -> None:
-    proc = run(["get"], HOST.encode(), env_=dict(env, AWS_ECR_TIMEOUT="1e12"))
+@pytest.mark.parametrize("value", ["1e12", "1e400"])  # 1e400 is finite, if not as a float
+def test_huge_finite_timeout_means_very_long(value: str, run: Runner, env: dict[str, str]) -> None:
+    proc = run(["get"], HOST.encode(), env_=dict(env, AWS_ECR_TIMEOUT=value))
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == b""
-    assert Settings({"AWS_ECR_TIMEOUT": "1e12"}).timeout >= 365 * 86400
-    assert Settings({"AWS_ECR_TIMEOUT": "1e12"}).invalid == []
+    assert Settings({"AWS_ECR_TIMEOUT": value}).timeout >= 365 * 86400
+    assert Settings({"AWS_ECR_TIMEOUT": value}).invalid == []
 
 
-@pytest.mark.parametrize("value", ["abc", "inf", "nan", "-1", "0", "1e400"])
+@pytest.mark.parametrize("value", ["abc", "inf", "+Infinity", "nan", "-1", "0"])
 def test_unusable_timeout_falls_back_to_the_default_with_a_line(
     value: str, run: Runner, env: dict[str, str]
 ) -> None:
@@ -626,20 +649,27 @@ def test_the_callers_own_aws_secrets_are_redacted(
 
 
 @pytest.mark.parametrize(
-    ("text", "hidden"),
+    ("text", "shown"),
     [
-        ("GET http://:hunter2pw@proxy.internal:3128/x", "hunter2pw"),
-        ("GET http://hunter2token@proxy.internal/x", "hunter2token"),
-        ("GET https://user:hunter2pw@proxy.internal/x", "hunter2pw"),
-        ("dsn pass=hunter2pw host=db", "hunter2pw"),
-        ("dsn passwd=hunter2pw", "hunter2pw"),
-        ("dsn PASSWORD: hunter2pw", "hunter2pw"),
+        ("GET http://:hunter2pw@proxy.internal:3128/x", "GET http://:xxxxx@proxy.internal:3128/x"),
+        ("GET http://hunter2token@proxy.internal/x", "GET http://xxxxx@proxy.internal/x"),
+        ("GET https://user:hunter2pw@proxy.internal/x", "GET https://user:xxxxx@proxy.internal/x"),
+        ("GET https://user:hun@er2@proxy.internal/x", "GET https://user:xxxxx@proxy.internal/x"),
+        ("dsn pass=hunter2pw host=db", "dsn pass=[REDACTED] host=db"),
+        ("dsn passwd=hunter2pw", "dsn passwd=[REDACTED]"),
+        ("dsn PASSWORD: hunter2pw", "dsn PASSWORD: [REDACTED]"),
+        ("sessionToken=hunter2pw", "sessionToken=[REDACTED]"),
+        ("x-amz-security-token: hunter2pw", "x-amz-security-token: [REDACTED]"),
     ],
 )
-def test_redaction_covers_every_userinfo_and_password_shape(text: str, hidden: str) -> None:
-    out = redact(text)
-    assert hidden not in out
-    assert "proxy.internal" in out or "db" in out or "dsn" in out
+def test_redaction_covers_every_userinfo_and_password_shape(text: str, shown: str) -> None:
+    assert redact(text) == shown
+
+
+def test_redaction_hides_an_authorization_header_whatever_its_scheme() -> None:
+    for scheme in ("Basic", "Bearer", "AWS4-HMAC-SHA256"):
+        out = redact(f"Authorization: {scheme} hunter2pw, other=1")
+        assert "hunter2pw" not in out and out.startswith("Authorization: ")
 
 
 def test_redaction_keeps_what_is_not_a_secret() -> None:
@@ -681,6 +711,35 @@ def test_sigint_during_get_is_one_line_and_the_failure_status(
     assert proc.returncode == 1
 
 
+def test_an_ignored_sigint_stays_ignored(env: dict[str, str], standin: StandIn) -> None:
+    """Under nohup (or as a background job of a script) SIGINT is ignored: still so."""
+    standin.default_fault = "hold"
+    proc = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "get"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env, AWS_ECR_TIMEOUT="60"),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(HOST.encode())
+        proc.stdin.close()
+        proc.stdin = None
+        deadline = time.monotonic() + 30
+        while standin.count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        assert proc.poll() is None  # still waiting for AWS
+    finally:
+        standin.release()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["Username"] == "AWS"
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
@@ -710,9 +769,10 @@ def test_stdout_on_dev_full_is_one_line_and_the_failure_status(
     assert err.count("\n") == 1 and err.rstrip("\n").endswith(says), err
 
 
-def test_closed_stdout_is_one_line_and_the_failure_status(env: dict[str, str]) -> None:
+@pytest.mark.parametrize("args", ["get", "version", "doctor example.com", "cache path"])
+def test_closed_stdout_is_one_line_and_the_failure_status(args: str, env: dict[str, str]) -> None:
     proc = subprocess.run(
-        ["sh", "-c", 'exec "$0" get >&-', str(CONSOLE_SCRIPT)],
+        ["sh", "-c", f'exec "$0" {args} >&-', str(CONSOLE_SCRIPT)],
         input=b"example.com",
         capture_output=True,
         env=env,
@@ -742,6 +802,13 @@ def test_cache_dir_that_is_not_absolute_is_never_created_in_the_current_director
     cache_file = fallback / f"docker-credential-ecr-login-{os.geteuid()}" / "cache.json"
     assert KEY in json.loads(cache_file.read_text())["Registries"]
     assert Settings({"AWS_ECR_CACHE_DIR": value, "HOME": "/h"}).cache_dir == ""
+
+
+def test_relative_tmpdir_is_never_a_fallback_place() -> None:
+    uid = os.geteuid()
+    for tmpdir in ("reltmp", "./t", "~/t"):
+        dirs = Settings({"TMPDIR": tmpdir, "XDG_RUNTIME_DIR": "run/user"}).fallback_dirs()
+        assert dirs == [f"/tmp/docker-credential-ecr-login-{uid}"]
 
 
 # ------------------------------------------------------------------ 15. HOME unset
@@ -799,10 +866,60 @@ def test_pod_identity_service_accounts_do_not_share_cache_entries(
 def test_pod_identity_cache_hit_reads_no_credential_endpoint(
     run: Runner, env: dict[str, str], home: Path, tmp_path: Path, standin: StandIn
 ) -> None:
-    pod = pod_identity_env(env, tmp_path / "token", "system:serviceaccount:ci:job-a")
-    pod["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = closed_url()  # any call there would fail
-    part = _identity.resolve(pod, str(home)).key_part
-    write_cache(home / ".ecr", {f"{REGION}-{part}-{ACCOUNT}": entry_json("from-the-cache")})
-    proc = run(["get"], HOST.encode(), env_=pod)
-    assert secret_of(proc) == "from-the-cache"
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    try:
+        pod = pod_identity_env(env, tmp_path / "token", "system:serviceaccount:ci:job-a")
+        port = listener.getsockname()[1]
+        pod["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"http://127.0.0.1:{port}/v1/credentials"
+        part = _identity.resolve(pod, str(home)).key_part
+        write_cache(home / ".ecr", {f"{REGION}-{part}-{ACCOUNT}": entry_json("from-the-cache")})
+        proc = run(["get"], HOST.encode(), env_=pod)
+        assert secret_of(proc) == "from-the-cache"
+        with pytest.raises(TimeoutError):  # nobody ever connected to the credential endpoint
+            listener.accept()
+    finally:
+        listener.close()
     assert standin.count() == 0
+
+
+def test_doctor_does_not_wait_on_a_fifo_config_json(env: dict[str, str], home: Path) -> None:
+    docker = home / ".docker"
+    docker.mkdir()
+    os.mkfifo(docker / "config.json")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(CONSOLE_SCRIPT), "doctor", HOST],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=dict(env, AWS_ECR_TIMEOUT="2"),
+        timeout=60,
+        check=False,
+    )
+    assert time.monotonic() - started < 2 + 5
+    assert "not a regular file" in proc.stdout.decode(), proc.stdout
+
+
+def test_tool_commands_escape_what_they_repeat_on_stderr(env: dict[str, str], home: Path) -> None:
+    """configure-docker repeats the helper a config.json named before: a terminal escape in it
+    reaches stderr escaped."""
+    docker = home / ".docker"
+    docker.mkdir()
+    hostile = "evil\x1b]0;pwned\x07\r\x1b[2K"
+    (docker / "config.json").write_text(json.dumps({"credHelpers": {HOST: hostile}}))
+    proc = subprocess.run(
+        [str(CONSOLE_SCRIPT), "configure-docker", HOST],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert "\\x1b]0;pwned\\x07\\r" in err
+    assert "\x1b" not in err and "\r" not in err and "\x07" not in err

@@ -40,6 +40,25 @@ def _command(name: str) -> Command:
     return configure.gitlab_auth_config_main
 
 
+class _Stderr(io.TextIOWrapper):
+    """The commands' stderr: every control character in what they write is escaped (an AWS
+    message, a value from config.json or PATH cannot rewrite the terminal); their own line
+    breaks stay."""
+
+    def write(self, text: str) -> int:
+        from docker_credential_ecr_py._log import one_line
+
+        super().write("\n".join(one_line(line, " ") for line in text.split("\n")))
+        return len(text)
+
+
+def _said(message: object, ctx: Context) -> str:
+    """An error's text as it may be shown: redacted, on one line."""
+    from docker_credential_ecr_py._log import one_line, redact
+
+    return one_line(redact(str(message), ctx.log.secrets), " ")
+
+
 def run(
     name: str, argv: list[str], stdout: BinaryIO, stderr: BinaryIO, environ: Mapping[str, str]
 ) -> int:
@@ -50,7 +69,7 @@ def run(
 
     # Text on the caller's byte streams, written through line by line (doctor streams its report).
     out = io.TextIOWrapper(stdout, encoding="utf-8", errors="replace", write_through=True)
-    err = io.TextIOWrapper(stderr, encoding="utf-8", errors="replace", write_through=True)
+    err = _Stderr(stderr, encoding="utf-8", errors="replace", write_through=True)
     ctx = Context(Settings(environ), stderr=stderr)
     try:
         status = _command(name)(argv, ctx, out, err)
@@ -61,14 +80,15 @@ def run(
             err.write(exc.message)
         return exc.status
     except CommandError as exc:
-        err.write(f"docker-credential-ecr-login {name}: error: {exc}\n")
+        err.write(f"docker-credential-ecr-login {name}: error: {_said(exc, ctx)}\n")
         return 1
     except BrokenPipeError:
         return 1  # the reader went away (cache show | head -1): nothing left to tell it
     except OSError as exc:  # stdout on a full disk (/dev/full), or a file a command could not use
         where = f"{exc.filename}: " if exc.filename else ""
+        said = _said(f"{where}{exc.strerror or exc}", ctx)
         try:
-            err.write(f"docker-credential-ecr-login {name}: error: {where}{exc.strerror or exc}\n")
+            err.write(f"docker-credential-ecr-login {name}: error: {said}\n")
         except (OSError, ValueError):
             pass
         return 1

@@ -245,6 +245,7 @@ class _Target:
         try:
             files.makedirs_private(os.path.dirname(self.target) or ".")
             files.write_atomic(self.target, text.encode("utf-8"), self.mode, owner=self.owner)
+            files.remove_stale_temp_files(self.target)  # of a run killed mid-write
         except OSError as exc:
             raise CommandError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
 

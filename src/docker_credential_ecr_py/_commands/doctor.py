@@ -29,8 +29,10 @@ from docker_credential_ecr_py._commands.common import (
 )
 from docker_credential_ecr_py._deadline import run_all
 from docker_credential_ecr_py._helper import EcrHelper
-from docker_credential_ecr_py._lean import format_time
+from docker_credential_ecr_py._lean import format_time, read_bounded
 from docker_credential_ecr_py._registry import Registry, parse, registry_host
+
+_MAX_DOCKER_CONFIG = 16 * 1024 * 1024  # bytes of config.json doctor reads at most
 
 if TYPE_CHECKING:
     from docker_credential_ecr_py._context import Context
@@ -241,6 +243,9 @@ def check_log(f: Findings) -> list[Result]:
             Result(INFO, "log", "logging is off (AWS_ECR_LOG_FILE=off or AWS_ECR_LOG_LEVEL=off)")
         ]
     parent = os.path.dirname(path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        detail = f"{path} is not a regular file: nothing is logged"
+        return [Result(WARN, "log", detail, "set AWS_ECR_LOG_FILE to a file, or to off")]
     if os.path.exists(path):
         writable = os.access(path, os.W_OK)
     elif os.path.isdir(parent):
@@ -272,8 +277,10 @@ def check_routing(f: Findings) -> list[Result]:
 def _routing(f: Findings, host: str, path: str, fix: str) -> list[Result]:
     sources: list[tuple[str, Any]] = []
     try:
-        with open(path, "rb") as handle:
-            sources.append((path, json.loads(handle.read())))
+        raw = read_bounded(path, _MAX_DOCKER_CONFIG, follow=True)  # a FIFO is refused at once
+        if len(raw) > _MAX_DOCKER_CONFIG:
+            raise ValueError(f"larger than {_MAX_DOCKER_CONFIG} bytes")
+        sources.append((path, json.loads(raw)))
     except FileNotFoundError:
         pass
     except (OSError, ValueError) as err:

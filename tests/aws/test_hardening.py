@@ -680,9 +680,11 @@ def test_redaction_keeps_what_is_not_a_secret() -> None:
 # ------------------------------------------------------------------ 13. signals and stdout
 
 
-def test_sigint_during_get_is_one_line_and_the_failure_status(
-    env: dict[str, str], standin: StandIn
-) -> None:
+def get_inside_aws_call(
+    env: dict[str, str], standin: StandIn, ignore_sigint: bool = False
+) -> subprocess.Popen[bytes]:
+    """A ``get`` started and waiting inside its AWS call (the stand-in holds the answer until
+    ``standin.release()``)."""
     standin.default_fault = "hold"
     proc = subprocess.Popen(
         [str(CONSOLE_SCRIPT), "get"],
@@ -690,16 +692,26 @@ def test_sigint_during_get_is_one_line_and_the_failure_status(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=dict(env, AWS_ECR_TIMEOUT="60"),
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if ignore_sigint
+        else None,
     )
+    assert proc.stdin is not None
+    proc.stdin.write(HOST.encode())
+    proc.stdin.close()
+    proc.stdin = None
+    deadline = time.monotonic() + 30
+    while standin.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert standin.count() == 1, "the helper never reached its AWS call"
+    return proc
+
+
+def test_sigint_during_get_is_one_line_and_the_failure_status(
+    env: dict[str, str], standin: StandIn
+) -> None:
+    proc = get_inside_aws_call(env, standin)
     try:
-        assert proc.stdin is not None
-        proc.stdin.write(HOST.encode())
-        proc.stdin.close()
-        proc.stdin = None
-        deadline = time.monotonic() + 30
-        while standin.count() == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert standin.count() == 1  # the helper is inside the AWS call
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -713,23 +725,8 @@ def test_sigint_during_get_is_one_line_and_the_failure_status(
 
 def test_an_ignored_sigint_stays_ignored(env: dict[str, str], standin: StandIn) -> None:
     """Under nohup (or as a background job of a script) SIGINT is ignored: still so."""
-    standin.default_fault = "hold"
-    proc = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "get"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(env, AWS_ECR_TIMEOUT="60"),
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-    )
+    proc = get_inside_aws_call(env, standin, ignore_sigint=True)
     try:
-        assert proc.stdin is not None
-        proc.stdin.write(HOST.encode())
-        proc.stdin.close()
-        proc.stdin = None
-        deadline = time.monotonic() + 30
-        while standin.count() == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         time.sleep(0.3)
         assert proc.poll() is None  # still waiting for AWS

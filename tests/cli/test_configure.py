@@ -23,7 +23,7 @@ from docker_credential_ecr_py._commands.configure import (
     gitlab_auth_config_main,
 )
 from docker_credential_ecr_py._lean import files
-from support import CONSOLE_SCRIPT, base_env, run_command
+from support import CONSOLE_SCRIPT, base_env, require, run_command
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -1076,7 +1076,6 @@ def test_parallel_runs_lose_no_edit(tmp_path: Path) -> None:
     assert os.listdir(path.parent) == ["config.json"]  # no lock or temp file left
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -1089,6 +1088,7 @@ def test_parallel_runs_lose_no_edit(tmp_path: Path) -> None:
 def test_stdout_on_dev_full_is_one_error_line(
     tmp_path: Path, argv: list[str], message: str
 ) -> None:
+    require("/dev/full", os.path.exists("/dev/full"), "a Linux device")
     env = base_env(tmp_path / "home")
     config = Path(env["DOCKER_CONFIG"]) / "config.json"
     with open("/dev/full", "wb") as full:

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from docker_credential_ecr_py._commands.configure import (
     configure_docker_main,
     gitlab_auth_config_main,
 )
 from support import run_command
-
-yaml = pytest.importorskip("yaml")
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "gitlab"
 CENTRAL_HOST = "111122223333.dkr.ecr.eu-west-2.amazonaws.com"

@@ -40,9 +40,8 @@ def main() -> "NoReturn":
     # An interrupt that the parent ignores (nohup, a background job) stays ignored.
     if signals.getsignal(signals.SIGINT) is not signals.SIG_IGN:
         signals.signal(signals.SIGINT, _interrupted)
-    stdin, stdout, stderr = (_binary(stream) for stream in (sys.stdin, sys.stdout, sys.stderr))
-    if sys.stdout is None:
-        stdout = _closed()
+    stdin, stderr = _binary(sys.stdin), _binary(sys.stderr)
+    stdout = _binary(sys.stdout) if sys.stdout is not None else _closed()
     code = run(sys.argv[1:], stdin, stdout, stderr, os.environ)
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -77,7 +76,7 @@ def _closed() -> "BinaryIO":
 
 def _binary(stream: "object") -> "BinaryIO":
     """A standard stream's bytes, or nothing when the descriptor was closed (Python gives None):
-    an empty stdin, a stdout or stderr that drops what is written."""
+    an empty stdin, a stderr that drops what is written (stdout: ``_closed``)."""
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:
         return buffer  # type: ignore[no-any-return]

@@ -30,13 +30,13 @@ def redact(text: str, secrets: "set[str] | frozenset[str]" = frozenset()) -> str
             text = text.replace(secret, REDACTED)
     import re
 
-    # key=value / key: value pairs naming a secret
     # An Authorization header's credentials, whatever the scheme word before them.
     text = re.sub(
         r"(?i)(authorization[\"']?\s*[=:]\s*[\"']?(?:basic|bearer|aws4-hmac-sha256)\s+)[^\"'\n]+",
         lambda m: m.group(1) + REDACTED,
         text,
     )
+    # key=value / key: value pairs naming a secret (one redacted above is left as it is)
     text = re.sub(
         r"(?i)(?<![\w-])((?:aws_)?(?:secret_?access_?key|secret_?key|session[_-]?token|"
         r"x-amz-security-token|security[_-]?token|secret|password|passwd|pass|token|"

@@ -23,16 +23,19 @@ from typing import Any
 
 import pytest
 
-from docker_credential_ecr_py._lean import checksum, format_time
+from docker_credential_ecr_py._lean import checksum
 from support import (
     ACCESS_KEY,
     CONSOLE_SCRIPT,
     HOST,
     SECRET_KEY,
+    cache_entry,
     closed_url,
     require,
     require_tool,
     spawn_get,
+    timed_get,
+    write_cache_file,
 )
 from support.standin import StandIn
 
@@ -68,17 +71,9 @@ class Outcome:
 
 
 def get(env: dict[str, str], host: str = HOST, timeout: float = 60) -> Outcome:
-    started = time.monotonic()
-    proc = subprocess.run(
-        [str(CONSOLE_SCRIPT), "get"],
-        input=host.encode(),
-        capture_output=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
+    proc, elapsed = timed_get(env, host, timeout=timeout)
     STDERR_SEEN.append(proc.stderr)
-    return Outcome(proc, time.monotonic() - started)
+    return Outcome(proc, elapsed)
 
 
 def cache_path(home: Path) -> Path:
@@ -163,19 +158,10 @@ def record(row: dict[str, Any], outcome: Outcome, home: Path, answer: str | None
 
 
 def write_cache(home: Path, entries: dict[str, Any]) -> None:
-    path = cache_path(home)
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    path.write_text(json.dumps({"Registries": entries, "Version": "1.0"}, indent=2))
+    write_cache_file(home / ".ecr", entries)
 
 
-def entry(password: str, requested: float, expires: float, host: str = HOST) -> dict[str, str]:
-    return {
-        "AuthorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
-        "RequestedAt": format_time(requested),
-        "ExpiresAt": format_time(expires),
-        "ProxyEndpoint": f"https://{host}",
-        "Service": "ecr",
-    }
+entry = cache_entry
 
 
 def unshare_sh(script: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:

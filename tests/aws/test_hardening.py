@@ -7,7 +7,6 @@ modes) through ``support.run_as_nobody``; "another user" owns planted files as u
 
 from __future__ import annotations
 
-import base64
 import http.server
 import json
 import os
@@ -25,7 +24,7 @@ import pytest
 
 from docker_credential_ecr_py import _cache, _identity
 from docker_credential_ecr_py._cache import Entry, FileCache, open_cache
-from docker_credential_ecr_py._lean import checksum, format_time
+from docker_credential_ecr_py._lean import checksum
 from docker_credential_ecr_py._log import Log, one_line, redact
 from docker_credential_ecr_py._settings import Settings
 from support import (
@@ -35,11 +34,14 @@ from support import (
     NOBODY,
     OTHER_UID,
     Runner,
+    cache_entry,
     closed_url,
     jwt,
     nobody_tree,
     run_as_nobody,
+    timed_get,
     without_static_keys,
+    write_cache_file,
 )
 from support.standin import StandIn
 
@@ -50,26 +52,9 @@ ALIAS = "evil.example.com"
 SLACK = 2.0
 
 
-def token_for(password: str) -> str:
-    return base64.b64encode(f"AWS:{password}".encode()).decode()
-
-
 def entry_json(password: str, expires_in: float = 3600, host: str = HOST) -> dict[str, str]:
     now = time.time()
-    return {
-        "AuthorizationToken": token_for(password),
-        "RequestedAt": format_time(now),
-        "ExpiresAt": format_time(now + expires_in),
-        "ProxyEndpoint": f"https://{host}",
-        "Service": "ecr",
-    }
-
-
-def write_cache(directory: Path, entries: dict[str, Any]) -> Path:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = directory / "cache.json"
-    path.write_text(json.dumps({"Registries": entries, "Version": "1.0"}))
-    return path
+    return cache_entry(password, now, now + expires_in, host)
 
 
 def secret_of(proc: subprocess.CompletedProcess[bytes]) -> str:
@@ -286,7 +271,7 @@ def test_cache_works_in_the_directory_it_checked_even_after_a_swap(tmp_path: Pat
     writes still go to the checked one (every operation is relative to its descriptor)."""
     checked, elsewhere = tmp_path / "ecr", tmp_path / "elsewhere"
     elsewhere.mkdir()
-    planted = write_cache(elsewhere, {KEY: entry_json("planted")}).read_bytes()
+    planted = write_cache_file(elsewhere, {KEY: entry_json("planted")}).read_bytes()
     settings = Settings({"HOME": str(tmp_path), "AWS_ECR_CACHE_DIR": str(checked)})
     cache, reasons = open_cache(settings, Log(""))
     assert isinstance(cache, FileCache) and not reasons
@@ -318,7 +303,7 @@ def test_symlink_swap_race_never_serves_a_planted_token(
     real.mkdir(mode=0o700)
     os.chown(real, NOBODY, NOBODY)
     attacker = tree / "attacker"
-    write_cache(attacker, {KEY: entry_json("planted-by-another-user")})
+    write_cache_file(attacker, {KEY: entry_json("planted-by-another-user")})
     os.chmod(attacker, 0o755)
     os.chmod(attacker / "cache.json", 0o644)
     chown_tree(attacker, OTHER_UID)
@@ -479,22 +464,6 @@ def test_a_lock_pruned_while_waited_for_is_taken_again_by_name(tmp_path: Path) -
 # ------------------------------------------------------------------ 5. non-regular files
 
 
-def run_timed(
-    env: dict[str, str], host: str = HOST, cwd: str | Path | None = None
-) -> tuple[subprocess.CompletedProcess[bytes], float]:
-    started = time.monotonic()
-    proc = subprocess.run(
-        [str(CONSOLE_SCRIPT), "get"],
-        input=host.encode(),
-        capture_output=True,
-        env=env,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
-    return proc, time.monotonic() - started
-
-
 @pytest.fixture
 def fifo(tmp_path: Path) -> Path:
     path = tmp_path / "fifo"
@@ -522,7 +491,7 @@ def test_aws_file_that_is_not_a_regular_file_fails_fast(
         env = without_static_keys(env) | {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/r"}
     if variable == "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE":
         env = without_static_keys(env) | {"AWS_CONTAINER_CREDENTIALS_FULL_URI": closed_url()}
-    proc, elapsed = run_timed(env)
+    proc, elapsed = timed_get(env)
     assert proc.stdout == NOT_FOUND
     assert elapsed < 2 + SLACK
     err = proc.stderr.decode()
@@ -541,7 +510,7 @@ def test_helper_file_that_is_not_a_regular_file_is_ignored(
     else:
         env[what] = str(fifo)
     for _ in range(2):
-        proc, elapsed = run_timed(env)
+        proc, elapsed = timed_get(env)
         assert proc.returncode == 0, proc.stderr
         assert elapsed < 2 + SLACK
         assert b"Traceback" not in proc.stderr
@@ -612,7 +581,7 @@ def test_control_characters_from_aws_are_escaped_on_stderr_and_in_the_log(
 ) -> None:
     url, handler = error_endpoint
     handler.message = HOSTILE
-    proc, _ = run_timed(dict(env, AWS_ENDPOINT_URL_ECR=url))
+    proc, _ = timed_get(dict(env, AWS_ENDPOINT_URL_ECR=url))
     assert proc.stdout == NOT_FOUND
     err = proc.stderr.decode()
     log = (home / ".ecr" / "log" / "ecr-login.log").read_text()
@@ -641,7 +610,7 @@ def test_the_callers_own_aws_secrets_are_redacted(
     handler.message = f"echo {session} and {secret}"
     env = dict(env, AWS_ENDPOINT_URL_ECR=url, AWS_SESSION_TOKEN=session)
     env["AWS_SECRET_ACCESS_KEY"] = secret
-    proc, _ = run_timed(env)
+    proc, _ = timed_get(env)
     log = (home / ".ecr" / "log" / "ecr-login.log").read_text()
     for text in (proc.stderr.decode(), log):
         assert "echo [REDACTED] and [REDACTED]" in text
@@ -793,7 +762,7 @@ def test_cache_dir_that_is_not_absolute_is_never_created_in_the_current_director
     fallback = tmp_path / "t"
     fallback.mkdir(mode=0o700)
     env = dict(env, AWS_ECR_CACHE_DIR=value, TMPDIR=str(fallback))
-    proc, _ = run_timed(env, cwd=cwd)
+    proc, _ = timed_get(env, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     assert list(cwd.iterdir()) == []
     cache_file = fallback / f"docker-credential-ecr-login-{os.geteuid()}" / "cache.json"
@@ -874,7 +843,9 @@ def test_pod_identity_cache_hit_reads_no_credential_endpoint(
         port = listener.getsockname()[1]
         pod["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"http://127.0.0.1:{port}/v1/credentials"
         part = _identity.resolve(pod, str(home)).key_part
-        write_cache(home / ".ecr", {f"{REGION}-{part}-{ACCOUNT}": entry_json("from-the-cache")})
+        write_cache_file(
+            home / ".ecr", {f"{REGION}-{part}-{ACCOUNT}": entry_json("from-the-cache")}
+        )
         proc = run(["get"], HOST.encode(), env_=pod)
         assert secret_of(proc) == "from-the-cache"
         with pytest.raises(TimeoutError):  # nobody ever connected to the credential endpoint

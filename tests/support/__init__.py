@@ -264,3 +264,52 @@ def run_as_nobody(
         timeout=timeout,
         check=False,
     )
+
+
+# --- cache files and timed runs ---------------------------------------------------------------
+
+
+def cache_entry(
+    password: str, requested: float, expires: float, host: str = HOST
+) -> dict[str, str]:
+    """One ``cache.json`` entry as the helper writes it, for the token ``AWS:<password>``."""
+    import base64
+
+    from docker_credential_ecr_py._lean import format_time
+
+    return {
+        "AuthorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+        "RequestedAt": format_time(requested),
+        "ExpiresAt": format_time(expires),
+        "ProxyEndpoint": f"https://{host}",
+        "Service": "ecr",
+    }
+
+
+def write_cache_file(directory: Path, entries: dict[str, Any]) -> Path:
+    """``<directory>/cache.json`` holding ``entries`` (the directory made 0700 if missing)."""
+    import json
+
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / "cache.json"
+    path.write_text(json.dumps({"Registries": entries, "Version": "1.0"}, indent=2))
+    return path
+
+
+def timed_get(
+    env: dict[str, str], host: str = HOST, cwd: str | Path | None = None, timeout: float = 60
+) -> tuple[subprocess.CompletedProcess[bytes], float]:
+    """The console script's ``get`` for ``host`` as a subprocess, and how long it took."""
+    import time
+
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(CONSOLE_SCRIPT), "get"],
+        input=host.encode(),
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+    return proc, time.monotonic() - started

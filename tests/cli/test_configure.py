@@ -1108,3 +1108,107 @@ def test_stdout_on_dev_full_is_one_error_line(
     assert "No space left on device" in err
     if argv[1] == HOST and argv[0] == "configure-docker":  # the file was written all the same
         assert json.loads(config.read_text()) == {"credHelpers": {HOST: "ecr-login"}}
+
+
+# --- --from-auth-config: GitLab's DOCKER_AUTH_CONFIG merged in (a runner's pre_build_script) ------
+
+
+def test_from_auth_config_merges_into_an_existing_file(env: dict[str, str]) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text(
+        json.dumps(
+            {
+                "auths": {"registry.gitlab.example": {"auth": "Z2l0bGFiLXNlY3JldA=="}},
+                "credHelpers": {"gcr.io": "gcloud"},
+                "psFormat": "table {{.ID}}",
+            }
+        )
+    )
+    path.chmod(0o600)
+    env["DOCKER_AUTH_CONFIG"] = json.dumps(
+        {
+            "credHelpers": {HOST: "ecr-login"},
+            "auths": {"quay.io": {"auth": "cXVheS1zZWNyZXQ="}},
+        }
+    )
+    code, out, err = configure(["--from-auth-config"], env)
+    assert (code, err) == (0, "")
+    assert out == f"Updated {path}: credHelpers for {HOST}; auths for quay.io\n"
+    assert json.loads(path.read_text()) == {
+        "auths": {
+            "registry.gitlab.example": {"auth": "Z2l0bGFiLXNlY3JldA=="},
+            "quay.io": {"auth": "cXVheS1zZWNyZXQ="},
+        },
+        "credHelpers": {"gcr.io": "gcloud", HOST: "ecr-login"},
+        "psFormat": "table {{.ID}}",
+    }
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # kept
+
+
+def test_from_auth_config_creates_the_file_and_sets_creds_store(env: dict[str, str]) -> None:
+    env["DOCKER_AUTH_CONFIG"] = '{"credsStore":"ecr-login"}'
+    code, out, err = configure(["--from-auth-config"], env)
+    assert (code, err) == (0, "")
+    assert json.loads(config_file(env).read_text()) == {"credsStore": "ecr-login"}
+    assert 'credsStore "ecr-login"' in out
+
+
+def test_from_auth_config_with_hosts_adds_both(env: dict[str, str]) -> None:
+    env["DOCKER_AUTH_CONFIG"] = json.dumps({"credHelpers": {HOST: "ecr-login"}})
+    code, _, err = configure(["--from-auth-config", HOST2], env)
+    assert (code, err) == (0, "")
+    assert json.loads(config_file(env).read_text()) == {
+        "credHelpers": {HOST: "ecr-login", HOST2: "ecr-login"}
+    }
+
+
+def test_from_auth_config_unset_changes_nothing(env: dict[str, str]) -> None:
+    code, out, err = configure(["--from-auth-config"], env)
+    assert (code, out) == (0, "")
+    assert err == "$DOCKER_AUTH_CONFIG is not set; nothing to merge\n"
+    assert not config_file(env).exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "part"),
+    [
+        pytest.param('{"credHelpers":"ecr-login"}', '"credHelpers" must map', id="helpers-string"),
+        pytest.param('{"auths":{"x.io":"c2VjcmV0"}}', '"auths" must map', id="auths-string"),
+        pytest.param('{"credsStore":1}', '"credsStore" is a number', id="store-number"),
+        pytest.param('["ecr-login"]', "holds a JSON list", id="array"),
+        pytest.param('{"auths":{"x.io":{"auth":"c2VjcmV0"', "is not valid JSON", id="truncated"),
+    ],
+)
+def test_from_auth_config_malformed_is_refused_without_secrets(
+    env: dict[str, str], value: str, part: str
+) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text('{"auths":{"a.io":{"auth":"a2VlcA=="}}}')
+    before = path.read_bytes()
+    env["DOCKER_AUTH_CONFIG"] = value
+    code, out, err = configure(["--from-auth-config"], env)
+    assert code != 0
+    assert out == ""
+    assert_one_line_error(err, "$DOCKER_AUTH_CONFIG", part)
+    assert "c2VjcmV0" not in err  # the variable's secret is never echoed
+    assert path.read_bytes() == before
+
+
+def test_from_auth_config_ignores_other_keys_with_a_note(env: dict[str, str]) -> None:
+    env["DOCKER_AUTH_CONFIG"] = json.dumps({"credHelpers": {HOST: "ecr-login"}, "proxies": {}})
+    code, _, err = configure(["--from-auth-config"], env)
+    assert code == 0
+    assert (
+        err
+        == "note: $DOCKER_AUTH_CONFIG: 'proxies' ignored (only credHelpers, auths, credsStore)\n"
+    )
+    assert json.loads(config_file(env).read_text()) == {"credHelpers": {HOST: "ecr-login"}}
+
+
+def test_from_auth_config_takes_no_creds_store_flag(env: dict[str, str]) -> None:
+    env["DOCKER_AUTH_CONFIG"] = json.dumps({"credHelpers": {HOST: "ecr-login"}})
+    code, _, err = configure(["--from-auth-config", "--creds-store"], env)
+    assert code == 2
+    assert "--from-auth-config takes no --creds-store" in err

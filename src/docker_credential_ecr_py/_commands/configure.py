@@ -26,6 +26,13 @@ Symlinks: when ``config.json`` is a symlink (dotfile managers do this), the file
 the one rewritten, atomically in its own directory, and the summary names it. A dangling symlink, or
 one that resolves to something other than a regular file, is refused and nothing is written.
 
+``--from-auth-config`` merges GitLab's ``DOCKER_AUTH_CONFIG`` variable (a JSON object) into the
+file: its ``credHelpers`` and ``auths`` entries are added (one of the same host is replaced) and
+its ``credsStore`` is set. That is what a runner's ``pre_build_script`` needs: the variable holds
+the registries, the job image may already hold a ``config.json`` (``docker login`` output), and
+``echo $DOCKER_AUTH_CONFIG > config.json`` would drop it. Other keys of the variable are ignored
+with a note; its secrets never reach stdout or stderr.
+
 ``gitlab-auth-config`` prints the same ``credHelpers`` object as compact JSON, ready to paste as
 GitLab's ``DOCKER_AUTH_CONFIG`` variable (or a runner's ``environment`` entry).
 """
@@ -477,6 +484,72 @@ def set_creds_store(path: str, data: dict[str, Any]) -> list[str]:
     return []
 
 
+AUTH_CONFIG_VARIABLE = "DOCKER_AUTH_CONFIG"
+
+
+def merge_auth_config(path: str, data: dict[str, Any], incoming: Mapping[str, Any]) -> list[str]:
+    """Merge a ``DOCKER_AUTH_CONFIG`` object into ``data`` in place; return notes (no secrets)."""
+    source = f"${AUTH_CONFIG_VARIABLE}"
+    notes = [
+        f"note: {source}: {key!r} ignored (only credHelpers, auths, credsStore)"
+        for key in incoming
+        if key not in ("credHelpers", "auths", "credsStore")
+    ]
+    helpers = incoming.get("credHelpers")
+    if helpers is not None:
+        if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
+            raise CommandError(
+                f'{source}: "credHelpers" must map registry hosts to helper names, e.g. '
+                '{"credHelpers": {"<host>": "ecr-login"}}; nothing written'
+            )
+        current = data.get("credHelpers")
+        if current is None:
+            current = data["credHelpers"] = {}
+        if not isinstance(current, dict):
+            raise CommandError(f'{path}: "credHelpers" is {_describe(current)}; fix it first')
+        for host, helper in helpers.items():
+            old = current.get(host)
+            if old is not None and old != helper:
+                notes.append(f'note: credHelpers["{host}"] was "{old}"; now "{helper}"')
+            current[host] = helper
+    auths = incoming.get("auths")
+    if auths is not None:
+        if not isinstance(auths, dict) or not all(isinstance(v, dict) for v in auths.values()):
+            raise CommandError(
+                f'{source}: "auths" must map registry hosts to objects; nothing written'
+            )
+        current = data.get("auths")
+        if current is None:
+            current = data["auths"] = {}
+        if not isinstance(current, dict):
+            raise CommandError(f'{path}: "auths" is {_describe(current)}; fix it first')
+        for host, entry in auths.items():
+            if host in current and current[host] != entry:
+                notes.append(f'note: auths["{host}"] replaced by the one in {source}')
+            current[host] = entry
+    store = incoming.get("credsStore")
+    if store is not None:
+        if not isinstance(store, str):
+            raise CommandError(f'{source}: "credsStore" is {_describe(store)}; nothing written')
+        old = data.get("credsStore")
+        if old and old != store:
+            notes.append(f'note: credsStore was "{old}"; now "{store}"')
+        data["credsStore"] = store
+    return notes
+
+
+def _merged_what(incoming: Mapping[str, Any]) -> str:
+    """What a merge set, for the summary line: hosts and helper names only."""
+    parts = []
+    if isinstance(incoming.get("credHelpers"), dict) and incoming["credHelpers"]:
+        parts.append("credHelpers for " + ", ".join(incoming["credHelpers"]))
+    if isinstance(incoming.get("auths"), dict) and incoming["auths"]:
+        parts.append("auths for " + ", ".join(incoming["auths"]))
+    if isinstance(incoming.get("credsStore"), str):
+        parts.append(f'credsStore "{incoming["credsStore"]}"')
+    return "; ".join(parts) or "nothing"
+
+
 # --- commands -----------------------------------------------------------------------------------
 
 
@@ -561,9 +634,28 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
             action="store_true",
             help="print the resulting config.json to stdout and write nothing",
         )
+        parser.add_argument(
+            "--from-auth-config",
+            action="store_true",
+            help=f"merge the credHelpers, auths and credsStore of ${AUTH_CONFIG_VARIABLE} "
+            "(GitLab's variable, a JSON object) into config.json; for a runner's "
+            "pre_build_script",
+        )
 
-    def change(target: _Target, hosts: Sequence[str], creds_store: bool) -> tuple[list[str], str]:
+    def change(
+        target: _Target,
+        hosts: Sequence[str],
+        creds_store: bool,
+        incoming: Mapping[str, Any] | None,
+    ) -> tuple[list[str], str]:
         """Edit ``target.data`` in place: (lines for stderr, what was set)."""
+        if incoming is not None:
+            notes = merge_auth_config(target.target, target.data, incoming)
+            what = _merged_what(incoming)
+            if hosts:
+                notes += add_cred_helpers(target.target, target.data, hosts)
+                what += "; credHelpers for " + ", ".join(hosts)
+            return notes, what
         if creds_store:
             notes = set_creds_store(target.target, target.data)
             return [_CREDS_STORE_WARNING, *notes], f'credsStore "{HELPER}"'
@@ -571,15 +663,26 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
         return notes, "credHelpers for " + ", ".join(hosts)
 
     def body(args: argparse.Namespace, parser: Parser) -> int:
+        incoming: dict[str, Any] | None = None
+        if args.from_auth_config:
+            if args.creds_store:
+                parser.error("--from-auth-config takes no --creds-store")
+            raw = settings.env.get(AUTH_CONFIG_VARIABLE, "")
+            if not raw.strip() and not (args.hosts or args.region):
+                _note(stderr, [f"${AUTH_CONFIG_VARIABLE} is not set; nothing to merge"])
+                return 0
+            incoming = _parse_config(
+                f"${AUTH_CONFIG_VARIABLE}", raw.encode("utf-8", "surrogateescape")
+            )
         hosts = (
             []
-            if args.creds_store
+            if args.creds_store or (incoming is not None and not (args.hosts or args.region))
             else _hosts(parser, args.hosts, args.region, args.account, settings)
         )
         path = docker_config_path(settings)
         if args.dry_run:
             target = _Target(path)
-            messages, _ = change(target, hosts, args.creds_store)
+            messages, _ = change(target, hosts, args.creds_store, incoming)
             shown, count = masked(target.data)
             if count:
                 messages.append(
@@ -591,7 +694,7 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
         else:
             with _locked(path) as target:
                 before = render(target.data) if target.exists else None
-                messages, what = change(target, hosts, args.creds_store)
+                messages, what = change(target, hosts, args.creds_store, incoming)
                 text = render(target.data)
                 unchanged = target.exists and text == before
                 if not unchanged:

@@ -40,7 +40,8 @@ from support.standin import StandIn
 
 SPEC = ROOT / "packaging" / "docker-credential-ecr-login.spec"
 BUILD_SH = ROOT / "packaging" / "build.sh"
-DOCKERFILE = ROOT / "Dockerfile.helper"
+DOCKERFILE = ROOT / "Dockerfile.helper"  # the job image, Alpine flavour
+DOCKERFILE_DEBIAN = ROOT / "Dockerfile.helper-debian"  # the job image, Debian flavour
 NOT_FOUND = b"credentials not found in native keychain\n"
 
 # The botocore service models the helper and botocore's credential chain need (feasibility §3).
@@ -118,15 +119,13 @@ def test_build_script_passes_shellcheck() -> None:
 # ---- Dockerfile.helper ------------------------------------------------------------------------
 
 
-def dockerfile_stages() -> list[list[str]]:
+def dockerfile_stages(path: Path = DOCKERFILE) -> list[list[str]]:
     """Instructions (continuation lines joined, comments dropped) grouped by FROM."""
     text = re.sub(
         r"\\\n",
         " ",
         "\n".join(
-            line
-            for line in DOCKERFILE.read_text().splitlines()
-            if not line.lstrip().startswith("#")
+            line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")
         ),
     )
     stages: list[list[str]] = [[]]
@@ -138,12 +137,57 @@ def dockerfile_stages() -> list[list[str]]:
     return stages
 
 
-def test_hadolint_passes_on_dockerfile_helper() -> None:
+@pytest.mark.parametrize("path", [DOCKERFILE, DOCKERFILE_DEBIAN], ids=lambda p: p.name)
+def test_hadolint_passes_on_the_job_image_dockerfiles(path: Path) -> None:
     hadolint = find_tool("hadolint")
     result = subprocess.run(
-        [hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, check=False
+        [hadolint, "--no-color", str(path)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _shared(path: Path) -> dict[str, Any]:
+    """What both job-image flavours must hold alike: the build's inputs and command, the helper's
+    layout, the config step, the labels, the default command, the build arguments users set."""
+    stages = dockerfile_stages(path)
+    build = next(st for st in stages if st and re.search(r"\bAS build$", st[0]))
+    runtime = stages[-1]
+    args = {i.split()[1].split("=")[0] for st in stages for i in st if i.startswith("ARG ")}
+    return {
+        "build copies": [i for i in build if i.startswith("COPY ")],
+        "build command": [
+            re.sub(r"^RUN |.*&& ", "", i) for i in build if "packaging/build.sh" in i
+        ],
+        "helper copy": [i for i in runtime if i.startswith("COPY --from=build ")],
+        "config step": [i for i in runtime if "ln -s /opt/docker-credential-ecr-login" in i],
+        "labels": [i for i in runtime if i.startswith("LABEL ")],
+        "cmd": [i for i in runtime if i.startswith("CMD ")],
+        "user args": args & {"PYTHON_VERSION", "ECR_REGISTRIES"},
+        "packages": {
+            p
+            for i in runtime
+            if "apk add" in i or "apt-get install" in i
+            for p in ("bash", "ca-certificates", "curl", "jq", "make", "openssl")
+            if re.search(rf"\s{p}(\s|$)", i)
+        },
+    }
+
+
+def test_the_two_job_image_flavours_stay_alike() -> None:
+    alpine, debian = _shared(DOCKERFILE), _shared(DOCKERFILE_DEBIAN)
+    for key, value in alpine.items():
+        assert value, f"{key}: nothing found in {DOCKERFILE.name}"
+        assert debian[key] == value, key
+
+
+def test_debian_flavour_builds_the_onedir_on_the_release_it_runs_on() -> None:
+    preamble, cli, build, runtime = dockerfile_stages(DOCKERFILE_DEBIAN)
+    assert "ARG BUILD_IMAGE=python:${PYTHON_VERSION}-slim-${DEBIAN_VERSION}" in preamble
+    assert "ARG BASE_IMAGE=debian:${DEBIAN_VERSION}-slim" in preamble
+    assert cli[0] == "FROM ${DOCKER_CLI_IMAGE} AS docker-cli"
+    assert build[0] == "FROM ${BUILD_IMAGE} AS build"
+    assert runtime[0] == "FROM ${BASE_IMAGE}"
+    assert "COPY --from=docker-cli /usr/local/bin/docker /usr/local/bin/docker" in runtime
 
 
 def test_dockerfile_builds_the_onedir_on_alpine_and_installs_it_with_a_symlink() -> None:

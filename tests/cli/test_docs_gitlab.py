@@ -168,7 +168,7 @@ def test_block_parses(block: Block) -> None:
 def test_examples_were_found() -> None:
     # Guards against the walk silently finding nothing (and the tests below passing vacuously).
     assert len(FOUND.auth_configs) >= 5
-    assert len(FOUND.config_jsons) >= 4
+    assert len(FOUND.config_jsons) >= 3
     assert len(FOUND.policies) >= 5
     sources = {where.split(":")[0] for where, _ in FOUND.auth_configs}
     assert {"README.md", "runner-manager.md", "job-images.md"} <= sources
@@ -291,7 +291,8 @@ def test_helm_values_annotate_the_service_account_with_the_role() -> None:
         assert runners[0]["kubernetes"]["service_account"] == "gitlab-ci-jobs"
 
 
-def test_pre_build_script_unsets_docker_auth_config() -> None:
+def pre_build_scripts() -> list[str]:
+    """Every ``pre_build_script`` of a ``config.toml`` in the docs (also inside Helm values)."""
     scripts = []
     for block in PARSED:
         for doc in _parse(block):
@@ -306,7 +307,15 @@ def test_pre_build_script_unsets_docker_auth_config() -> None:
                     for r in parsed.get("runners", [])
                     if "pre_build_script" in r
                 ]
+    return scripts
+
+
+def test_pre_build_script_merges_and_unsets_docker_auth_config() -> None:
+    """The script merges (never ``>`` over config.json) and unsets the variable; the e2e job test
+    runs it for real (tests/e2e/test_gitlab_job.py)."""
+    scripts = pre_build_scripts()
     assert len(scripts) >= 2
     for script in scripts:
         assert "unset DOCKER_AUTH_CONFIG" in script
-        assert '"${DOCKER_CONFIG:-$HOME/.docker}/config.json"' in script
+        assert "configure-docker --from-auth-config" in script
+        assert "config.json" not in script  # no hand-written file that would replace it

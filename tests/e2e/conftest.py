@@ -16,17 +16,21 @@ Fixtures:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import engines
 import pytest
 import tiny_image as tiny
 from ecr_e2e import (
     ALIAS_HOST,
+    BUSYBOX_REPO,
     E2E_PASSWORD_TEMPLATE,
     EcrRegistry,
     ecr_registry_at,
     helper_env,
+    plain_registry_at,
 )
 
 from support.standin import StandIn
@@ -65,3 +69,70 @@ def e2e_env(tmp_path: Path, e2e_standin: StandIn) -> dict[str, str]:
     """skopeo's environment, handed down to the helper."""
     env: dict[str, str] = helper_env(tmp_path / "home", e2e_standin.url)
     return env
+
+
+# -- real engines (session-wide: one registry on [::1]:443, one dockerd, images built once) ------
+
+
+@pytest.fixture(scope="session")
+def engine_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcrRegistry]:
+    """The ECR registry for the engines, on ``[::1]:443``: dockerd verifies TLS there (it treats
+    all of 127/8 as insecure and would fall back to plain HTTP)."""
+    directory = tmp_path_factory.mktemp("engine-registry")
+    with ecr_registry_at(directory, (ALIAS_HOST,), address="::1") as registry:
+        yield registry
+
+
+@pytest.fixture(scope="session")
+def anonymous_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcrRegistry]:
+    """A non-ECR registry: plain HTTP on 127.0.0.1, no auth."""
+    with plain_registry_at(tmp_path_factory.mktemp("anonymous-registry")) as registry:
+        yield registry
+
+
+@pytest.fixture(scope="session")
+def dockerd(
+    tmp_path_factory: pytest.TempPathFactory,
+    engine_registry: EcrRegistry,
+    anonymous_registry: EcrRegistry,
+) -> Iterator[engines.Dockerd]:
+    """dockerd 20.10 in its own mount namespace, with ``engines.BUSYBOX`` imported and pushed to
+    both registries as ``e2e/busybox:1`` (through static auths, no helper)."""
+    directory = tmp_path_factory.mktemp("dockerd")
+    with engines.dockerd_for(directory, engine_registry) as daemon:
+        engines.docker_import(
+            daemon, engines.busybox_rootfs(directory / "busybox"), engines.BUSYBOX
+        )
+        seed = daemon.seed_config()
+        for registry in (engine_registry, anonymous_registry):
+            ref = registry.image(BUSYBOX_REPO)
+            engines.checked(daemon.docker(["tag", engines.BUSYBOX, ref], seed), "docker tag")
+            engines.checked(daemon.docker(["push", ref], seed), f"docker push {ref}")
+            engines.checked(daemon.docker(["rmi", ref], seed), "docker rmi")
+        yield daemon
+
+
+@pytest.fixture(scope="session")
+def job_images(
+    tmp_path_factory: pytest.TempPathFactory, dockerd: engines.Dockerd
+) -> engines.JobImages:
+    """The job images (Debian flavour with the onedir; pip-installed console script), built once."""
+    images = engines.JobImages(dockerd, tmp_path_factory.mktemp("images"))
+    images.build_bases()
+    images.build_job_image()
+    images.build_pip_job_image(Path(sys.executable))
+    return images
+
+
+@pytest.fixture(scope="session")
+def podman_root() -> Iterator[Path]:
+    with engines.podman_storage() as path:
+        yield path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The job images' build times and size, when they were built."""
+    if engines.REPORT:
+        terminalreporter.section("engines")
+        for name, value in engines.REPORT.items():
+            terminalreporter.write_line(f"{name}: {value}")

@@ -2,9 +2,12 @@
 
 * Debian's ``docker-registry`` (distribution 2.8) with htpasswd (bcrypt) auth for user ``AWS`` and
   the password the local AWS stand-in issues (``E2E_PASSWORD_TEMPLATE``).
-* It listens on ``<random 127.x.y.z>:443`` with TLS from a throwaway CA (made with openssl) whose
-  server certificate names ``HOST`` (and any extra names, e.g. ``ALIAS_HOST``), so image
-  references carry no port, exactly as with real ECR.
+* It listens on ``<random 127.x.y.z>:443`` (or, for dockerd, on ``[::1]:443``: dockerd treats all
+  of 127/8 as an insecure registry and skips TLS there) with TLS from a throwaway CA (made with
+  openssl) whose server certificate names ``HOST`` (and any extra names, e.g. ``ALIAS_HOST``), so
+  image references carry no port, exactly as with real ECR.
+* ``plain_registry_at`` starts an anonymous, plain-HTTP registry on ``127.0.0.1:<port>``: a
+  non-ECR registry, for what a ``credsStore`` helper must leave alone.
 * skopeo runs inside ``unshare --mount`` with a hosts file bind-mounted over ``/etc/hosts`` that
   maps every name to that address (the AWS stand-in is reached by IP, so it is unaffected), and
   with ``--cert-dir``/``--dest-cert-dir`` holding only the CA: full TLS verification.
@@ -70,6 +73,8 @@ REGISTRY_USER = "AWS"
 REGISTRY_PASSWORD = E2E_PASSWORD_TEMPLATE.format(account=ACCOUNT, region=REGION)
 #: An extra name for the same registry (in the hosts file and the certificate), for alias tests.
 ALIAS_HOST = "registry.example.test"
+#: The image every engine test pulls (busybox, pushed once per run with static auths).
+BUSYBOX_REPO = "e2e/busybox:1"
 HELPER_NAME = (
     "ecr-login"  # credHelpers value / registries.conf entry -> docker-credential-ecr-login
 )
@@ -222,7 +227,7 @@ class EcrRegistry:
 
     host: str  # the ECR host name (first of ``names``)
     names: tuple[str, ...]  # every name in the hosts file and the certificate SAN
-    address: str  # the loopback address it listens on (port 443)
+    address: str  # the loopback address it listens on (port ``port``)
     directory: Path  # everything it uses lives here
     ca_file: Path
     ca_dir: Path  # only ca.crt: for --cert-dir / --dest-cert-dir
@@ -233,7 +238,19 @@ class EcrRegistry:
     user: str
     password: str
     ns_prefix: list[str]
+    port: int = 443
+    tls: bool = True  # False: plain HTTP, no auth (an anonymous, non-ECR registry)
     process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def listen(self) -> str:
+        """``address:port`` as a URL authority (``[::1]:443`` for IPv6)."""
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}"
+
+    def image(self, repository_tag: str, host: str | None = None) -> str:
+        """``<host>/<repository:tag>``, an image reference as docker and podman take it."""
+        return f"{host or self.host}/{repository_tag}"
 
     def ref(self, repository_tag: str, host: str | None = None) -> str:
         """``docker://<host>/<repository:tag>``."""
@@ -301,27 +318,22 @@ class EcrRegistry:
 
     def start(self, timeout: float = 20.0) -> EcrRegistry:
         config = self.directory / "registry.yml"
-        config.write_text(
-            json.dumps(  # YAML is a superset of JSON
-                {
-                    "version": 0.1,
-                    "log": {"level": "info", "accesslog": {"disabled": False}},
-                    "storage": {"filesystem": {"rootdirectory": str(self.directory / "data")}},
-                    "http": {
-                        "addr": f"{self.address}:443",
-                        "secret": "docker-credential-ecr-py-e2e",
-                        "tls": {
-                            "certificate": str(self.directory / "tls" / "server.crt"),
-                            "key": str(self.directory / "tls" / "server.key"),
-                        },
-                    },
-                    "auth": {
-                        "htpasswd": {"realm": "e2e", "path": str(self.directory / "htpasswd")}
-                    },
-                },
-                indent=1,
-            )
-        )
+        http: dict[str, object] = {"addr": self.listen, "secret": "docker-credential-ecr-py-e2e"}
+        settings: dict[str, object] = {
+            "version": 0.1,
+            "log": {"level": "info", "accesslog": {"disabled": False}},
+            "storage": {"filesystem": {"rootdirectory": str(self.directory / "data")}},
+            "http": http,
+        }
+        if self.tls:
+            http["tls"] = {
+                "certificate": str(self.directory / "tls" / "server.crt"),
+                "key": str(self.directory / "tls" / "server.key"),
+            }
+            settings["auth"] = {
+                "htpasswd": {"realm": "e2e", "path": str(self.directory / "htpasswd")}
+            }
+        config.write_text(json.dumps(settings, indent=1))  # YAML is a superset of JSON
         log = self.log_file.open("wb")
         self.process = subprocess.Popen(
             [require_tool("docker-registry"), "serve", str(config)],
@@ -335,7 +347,7 @@ class EcrRegistry:
         return self
 
     def _wait_listening(self, timeout: float) -> None:
-        context = ssl.create_default_context(cafile=str(self.ca_file))
+        context = ssl.create_default_context(cafile=str(self.ca_file)) if self.tls else None
         deadline = time.monotonic() + timeout
         last: Exception | None = None
         while time.monotonic() < deadline:
@@ -347,16 +359,19 @@ class EcrRegistry:
                     unavailable(message)
                 pytest.fail(message)
             try:
-                with (
-                    socket.create_connection((self.address, 443), timeout=1) as raw,
-                    context.wrap_socket(raw, server_hostname=self.host),
-                ):
-                    return  # TLS handshake with full verification succeeded
+                with socket.create_connection((self.address, self.port), timeout=1) as raw:
+                    if context is None:
+                        return  # plain HTTP: accepting connections is all there is
+                    with context.wrap_socket(raw, server_hostname=self.host):
+                        return  # TLS handshake with full verification succeeded
             except OSError as err:  # ssl.SSLError is an OSError
                 last = err
                 time.sleep(0.05)
         self.stop()
-        pytest.fail(f"docker-registry did not accept TLS on {self.address}:443: {last}")
+        pytest.fail(
+            f"docker-registry did not accept {'TLS' if self.tls else 'HTTP'} on {self.listen}: "
+            f"{last}"
+        )
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -380,12 +395,14 @@ def ecr_registry_at(
     *,
     host: str = HOST,
     password: str = REGISTRY_PASSWORD,
+    address: str | None = None,
 ) -> Iterator[EcrRegistry]:
-    """Make, start and (on exit) stop a registry serving ``host`` and ``extra_names``."""
+    """Make, start and (on exit) stop a registry serving ``host`` and ``extra_names`` on
+    ``address`` port 443 (default: a random free ``127.x.y.z``)."""
     for tool in TOOLS:
         require_tool(tool)
     names = tuple(dict.fromkeys([host, *extra_names]))
-    address = pick_loopback()
+    address = address or pick_loopback()
     tls = directory / "tls"
     ca_file, _, _ = make_ca_and_cert(tls, names, address)
     ca_dir = directory / "certs"
@@ -395,10 +412,6 @@ def ecr_registry_at(
     write_hosts_file(hosts_file, address, names)
     ns_prefix = namespace_prefix(hosts_file, host, address)
     write_htpasswd(directory / "htpasswd", REGISTRY_USER, password)
-    policy = directory / "policy.json"
-    policy.write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
-    registries_conf = directory / "registries.conf"
-    registries_conf.write_text("# empty: containers-auth.json is the only credential source\n")
     registry = EcrRegistry(
         host=host,
         names=names,
@@ -408,8 +421,8 @@ def ecr_registry_at(
         ca_dir=ca_dir,
         hosts_file=hosts_file,
         log_file=directory / "registry.log",
-        policy_file=policy,
-        registries_conf=registries_conf,
+        policy_file=_write_policy(directory),
+        registries_conf=_write_empty_registries_conf(directory),
         user=REGISTRY_USER,
         password=password,
         ns_prefix=ns_prefix,
@@ -419,6 +432,53 @@ def ecr_registry_at(
         yield registry
     finally:
         registry.stop()
+
+
+@contextlib.contextmanager
+def plain_registry_at(directory: Path) -> Iterator[EcrRegistry]:
+    """An anonymous plain-HTTP registry on ``127.0.0.1:<free port>``: not ECR, no auth.
+
+    Its ``host`` is ``127.0.0.1:<port>``: clients need no hosts file and dockerd allows plain
+    HTTP there (127/8 is an insecure registry range by default).
+    """
+    require_tool("docker-registry")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    registry = EcrRegistry(
+        host=f"127.0.0.1:{port}",
+        names=(),
+        address="127.0.0.1",
+        directory=directory,
+        ca_file=directory / "no-ca",
+        ca_dir=directory / "no-ca",
+        hosts_file=Path("/etc/hosts"),
+        log_file=directory / "registry.log",
+        policy_file=_write_policy(directory),
+        registries_conf=_write_empty_registries_conf(directory),
+        user="",
+        password="",
+        ns_prefix=[],
+        port=port,
+        tls=False,
+    )
+    registry.start()
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+def _write_policy(directory: Path) -> Path:
+    policy = directory / "policy.json"  # accept-anything, independent of /etc/containers
+    policy.write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
+    return policy
+
+
+def _write_empty_registries_conf(directory: Path) -> Path:
+    conf = directory / "registries.conf"
+    conf.write_text("# empty: containers-auth.json is the only credential source\n")
+    return conf
 
 
 # -- the helper's side -------------------------------------------------------------------------

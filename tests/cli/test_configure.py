@@ -1212,3 +1212,19 @@ def test_from_auth_config_takes_no_creds_store_flag(env: dict[str, str]) -> None
     code, _, err = configure(["--from-auth-config", "--creds-store"], env)
     assert code == 2
     assert "--from-auth-config takes no --creds-store" in err
+
+
+def test_from_auth_config_makes_a_readable_file_private_when_it_adds_auths(
+    env: dict[str, str],
+) -> None:
+    path = config_file(env)
+    path.parent.mkdir()
+    path.write_text("{}")
+    path.chmod(0o644)
+    env["DOCKER_AUTH_CONFIG"] = json.dumps({"auths": {"quay.io": {"auth": "cXVheS1zZWNyZXQ="}}})
+    code, _, err = configure(["--from-auth-config"], env)
+    assert code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert err == (
+        f"note: {path} was mode 0644; now 0600, since it holds the auths of $DOCKER_AUTH_CONFIG\n"
+    )

@@ -79,8 +79,8 @@ def engine_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcrReg
     """The ECR registry for the engines, on ``[::1]:443``: dockerd verifies TLS there (it treats
     all of 127/8 as insecure and would fall back to plain HTTP)."""
     directory = tmp_path_factory.mktemp("engine-registry")
-    with ecr_registry_at(directory, (ALIAS_HOST,), address="::1") as registry:
-        yield registry
+    with engines.engines_lock(), ecr_registry_at(directory, (ALIAS_HOST,), address="::1") as reg:
+        yield reg
 
 
 @pytest.fixture(scope="session")

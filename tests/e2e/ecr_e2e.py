@@ -427,11 +427,10 @@ def ecr_registry_at(
         password=password,
         ns_prefix=ns_prefix,
     )
-    registry.start()
     try:
-        yield registry
+        yield registry.start()
     finally:
-        registry.stop()
+        registry.stop()  # also when start() failed or was interrupted
 
 
 @contextlib.contextmanager
@@ -462,9 +461,8 @@ def plain_registry_at(directory: Path) -> Iterator[EcrRegistry]:
         port=port,
         tls=False,
     )
-    registry.start()
     try:
-        yield registry
+        yield registry.start()
     finally:
         registry.stop()
 

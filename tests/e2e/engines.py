@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import dataclasses
 import json
 import os
@@ -47,6 +48,10 @@ DEBIAN_MIRROR = "http://deb.debian.org/debian"
 SOCKET_GID = 2375
 #: Figures for the end of the run (image build times and sizes): printed by the e2e conftest.
 REPORT: dict[str, str] = {}
+
+#: The registry the job image's own config.json names (ECR_REGISTRIES): not the test registry,
+#: so that the job shows the pre_build_script merging its registry in beside it.
+BAKED_REGISTRY = "public.ecr.aws"
 
 BUSYBOX = "local/busybox:e2e"
 DEBIAN = f"local/debian:{DEBIAN_SUITE}-slim"
@@ -95,6 +100,13 @@ def static_auths(registry: EcrRegistry) -> dict[str, object]:
 # -- dockerd -----------------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """``preexec_fn``: SIGKILL this child when pytest dies without its teardown (a CI job's
+    kill); the flag survives the ``exec`` of unshare, sh and dockerd."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 @dataclasses.dataclass
 class Dockerd:
     """A dockerd of our own, in a mount namespace that sees ``registry``'s hosts file and CA."""
@@ -141,7 +153,7 @@ class Dockerd:
         log = (self.directory / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_die_with_parent,
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + timeout
@@ -198,24 +210,29 @@ class Dockerd:
         return self.env(DOCKER_CONFIG=str(config))
 
     def stop(self) -> None:
+        """Remove every container, stop dockerd, kill whatever it left (containerd, shims: every
+        process whose command line names this daemon's directory) and delete its data."""
         process, self.process = self.process, None
         if process is None:
             return
         if process.poll() is None:
-            env = self.env()
-            listed = self.docker(["ps", "-aq"], env, timeout=30)
-            ids = listed.stdout.split() if listed.returncode == 0 else []
-            if ids:
-                self.docker(["rm", "-f", *ids], env, timeout=60)
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                env = self.env()
+                listed = self.docker(["ps", "-aq"], env, timeout=30)
+                ids = listed.stdout.split() if listed.returncode == 0 else []
+                if ids:
+                    self.docker(["rm", "-f", *ids], env, timeout=60)
             process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # containerd and any shim left behind
+            os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
+        subprocess.run(
+            ["pkill", "-KILL", "-f", str(self.directory)], capture_output=True, timeout=30,
+            check=False,
+        )  # fmt: skip
         shutil.rmtree(self.directory / "data", ignore_errors=True)
         shutil.rmtree(self.directory / "exec", ignore_errors=True)
 
@@ -229,11 +246,40 @@ def require(name: str, path: Path) -> str:
 
 @contextlib.contextmanager
 def dockerd_for(directory: Path, registry: EcrRegistry) -> Iterator[Dockerd]:
-    daemon = Dockerd(directory, registry).start()
+    daemon = Dockerd(directory, registry)
     try:
-        yield daemon
+        yield daemon.start()
     finally:
-        daemon.stop()
+        daemon.stop()  # also when start() failed or was interrupted half-way
+
+
+#: Held while a run uses ``[::1]:443`` and its daemons: a second test run on the same machine
+#: waits for the first instead of failing on a port it cannot bind.
+ENGINE_LOCK = Path("/tmp/docker-credential-ecr-py-e2e-engines.lock")
+ENGINE_LOCK_WAIT = 1200.0
+
+
+@contextlib.contextmanager
+def engines_lock() -> Iterator[None]:
+    import fcntl
+
+    fd = os.open(ENGINE_LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        deadline = time.monotonic() + ENGINE_LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"another test run has held {ENGINE_LOCK} (the engines' [::1]:443) for "
+                        f"{ENGINE_LOCK_WAIT:g} s"
+                    )
+                time.sleep(1)
+        yield
+    finally:
+        os.close(fd)
 
 
 # -- podman and buildah ------------------------------------------------------------------------
@@ -316,8 +362,11 @@ def debian_rootfs_tar(scratch: Path) -> Path:
         return target
     debootstrap = require_tool("debootstrap")
     rootfs = scratch / "debootstrap"
+    # In a mount namespace of its own: the /proc and /sys it mounts in the target go with it,
+    # even when the run is interrupted.
+    private = ["unshare", "--mount", "--propagation", "private"]
     result = subprocess.run(
-        [debootstrap, "--variant=minbase", DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR],
+        [*private, debootstrap, "--variant=minbase", DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     checked(result, "debootstrap")
@@ -416,7 +465,7 @@ class JobImages:
                 "--build-arg", f"BASE_IMAGE={DEBIAN}",
                 "--build-arg", f"DOCKER_CLI_IMAGE={CLI_IMAGE}",
                 "--build-arg", f"EXTRA_CA_CERTS={extra_ca_certs()}",
-                "--build-arg", f"ECR_REGISTRIES={self.daemon.registry.host}",
+                "--build-arg", f"ECR_REGISTRIES={BAKED_REGISTRY}",
                 "-t", JOB_IMAGE, str(ROOT),
             ],
             self.daemon.env(DOCKER_BUILDKIT="0"),

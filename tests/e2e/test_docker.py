@@ -24,6 +24,7 @@ from ecr_e2e import (
     authorized_requests,
     helper_env,
     helper_log,
+    rejected_requests,
 )
 
 from support.standin import StandIn
@@ -215,16 +216,26 @@ def test_creds_store_leaves_a_non_ecr_registry_anonymous(
 
 
 def test_a_token_the_registry_rejects_gives_dockers_auth_error(
-    dockerd: engines.Dockerd, helper_exe: str, e2e_standin: StandIn, tmp_path: Path, ref: str
+    dockerd: engines.Dockerd,
+    engine_registry: EcrRegistry,
+    helper_exe: str,
+    e2e_standin: StandIn,
+    tmp_path: Path,
+    ref: str,
 ) -> None:
     e2e_standin.configure(password_template="wrong-{account}")
     env = docker_env(dockerd, helper_exe, tmp_path / "home", e2e_standin, cred_helpers(HOST))
     forget(dockerd, ref)
+    mark = len(engine_registry.log_text())
     result = dockerd.docker(["pull", "-q", ref], env, timeout=120)
     assert result.returncode != 0
-    assert "no basic auth credentials" in result.stderr or "unauthorized" in result.stderr, (
-        result.stderr
-    )
+    assert "unauthorized" in result.stderr, result.stderr
+    # The daemon sent the helper's (wrong) token with the manifest request and the registry
+    # refused it: not a pull that went out without credentials.
+    registry_log = engine_registry.log_text()[mark:]
+    rejected = {uri for _, uri in rejected_requests(registry_log)}
+    assert "/v2/e2e/busybox/manifests/1" in rejected, registry_log
+    assert not authorized_requests(registry_log), registry_log
     assert token_calls(e2e_standin) == 1
     assert "level=error" not in helper_log(env)  # the helper succeeded; the registry said no
 

@@ -57,6 +57,7 @@ def job_script(pre_build_script: str, ref: str) -> str:
 trap 'echo "--- log"; cat "$HOME"/.ecr/log/*.log 2>/dev/null || true' EXIT
 {pre_build_script}
 echo "--- env"; echo "DOCKER_AUTH_CONFIG=${{DOCKER_AUTH_CONFIG:-<unset>}}"
+echo "--- helper"; readlink -f "$(command -v docker-credential-ecr-login)"
 echo "--- list 1"; docker-credential-ecr-login list
 echo "--- pull"; docker pull -q {ref}
 echo "--- list 2"; docker-credential-ecr-login list
@@ -158,14 +159,29 @@ def run_job(
     return result.returncode, sections(result.stdout), output
 
 
-def assert_job_pulled(code: int, parts: dict[str, str], output: str) -> None:
+#: Which executable the job must have run, per build.
+HELPER_IN_JOB = {
+    "onedir": "/opt/docker-credential-ecr-login/docker-credential-ecr-login",
+    "static": "/opt/static/docker-credential-ecr-login",
+    "console-script": "/opt/venv/bin/docker-credential-ecr-login",
+}
+
+
+def assert_job_pulled(
+    code: int, parts: dict[str, str], output: str, build: str, *, baked_config: bool
+) -> None:
     assert code == 0, output
+    assert parts["helper"].strip() == HELPER_IN_JOB[build], output
     expected = {f"https://{HOST}": "AWS"}
     assert json.loads(parts["list 1"]) == expected, output
     assert parts["pull"].strip() == f"{HOST}/{BUSYBOX_REPO}", output
     assert json.loads(parts["list 2"]) == expected, output
-    # The pre_build_script merged DOCKER_AUTH_CONFIG into config.json, then unset it.
-    assert json.loads(parts["config"])["credHelpers"][HOST] == "ecr-login", output
+    # The pre_build_script merged DOCKER_AUTH_CONFIG into config.json (beside what the image's
+    # own config.json held, when the job's HOME is the image's), then unset it.
+    helpers = {HOST: "ecr-login"}
+    if baked_config:
+        helpers[engines.BAKED_REGISTRY] = "ecr-login"
+    assert json.loads(parts["config"]) == {"credHelpers": helpers}, output
     assert parts["env"].strip() == "DOCKER_AUTH_CONFIG=<unset>", output
 
 
@@ -181,10 +197,9 @@ def test_job_lists_and_pulls(
     tmp_path: Path,
 ) -> None:
     sts_before = sts.count("AssumeRoleWithWebIdentity")
-    code, parts, output = run_job(
-        dockerd, build_name(helper_exe), e2e_standin, sts, tmp_path, identity=identity
-    )
-    assert_job_pulled(code, parts, output)
+    build = build_name(helper_exe)
+    code, parts, output = run_job(dockerd, build, e2e_standin, sts, tmp_path, identity=identity)
+    assert_job_pulled(code, parts, output, build, baked_config=build != "console-script")
     calls = e2e_standin.snapshot()
     # list primes the job's own registry (1 ECR call); the pull and the second list hit the cache.
     assert [(c.service, c.status, c.region) for c in calls] == [("ecr", 200, REGION)], output
@@ -210,7 +225,7 @@ def test_job_with_a_read_only_root_as_a_non_root_user(
     code, parts, output = run_job(
         dockerd, build, e2e_standin, sts, tmp_path, identity="web-identity", locked_down=True
     )
-    assert_job_pulled(code, parts, output)
+    assert_job_pulled(code, parts, output, build, baked_config=False)
     # One ECR call for list + pull + list: the cache in the tmpfs $HOME served the rest.
     assert e2e_standin.count() == 1, output
     assert f"get: cached token for {HOST}" in parts["log"], output
@@ -233,5 +248,5 @@ def test_job_images_are_built_from_the_dockerfile(job_images: engines.JobImages)
     assert lines[0] == "/opt/docker-credential-ecr-login/docker-credential-ecr-login"
     assert lines[1].startswith("docker-credential-ecr-login (docker-credential-ecr-py) ")
     config = json.loads("".join(lines[2:-1]))
-    assert config == {"credHelpers": {HOST: "ecr-login"}}
+    assert config == {"credHelpers": {engines.BAKED_REGISTRY: "ecr-login"}}  # ECR_REGISTRIES
     assert lines[-1].startswith("Docker version 28.")

@@ -162,7 +162,12 @@ def _shared(path: Path) -> dict[str, Any]:
         "config step": [i for i in runtime if "ln -s /opt/docker-credential-ecr-login" in i],
         "labels": [i for i in runtime if i.startswith("LABEL ")],
         "cmd": [i for i in runtime if i.startswith("CMD ")],
-        "user args": args & {"PYTHON_VERSION", "ECR_REGISTRIES"},
+        "user args": args & {"PYTHON_VERSION", "ECR_REGISTRIES", "EXTRA_CA_CERTS"},
+        "ca step": [
+            re.sub(r"\s+", " ", i).split(" && packaging/")[0]
+            for i in build
+            if "EXTRA_CA_CERTS" in i and i.startswith("RUN ")
+        ],
         "packages": {
             p
             for i in runtime

@@ -31,7 +31,8 @@ file: its ``credHelpers`` and ``auths`` entries are added (one of the same host 
 its ``credsStore`` is set. That is what a runner's ``pre_build_script`` needs: the variable holds
 the registries, the job image may already hold a ``config.json`` (``docker login`` output), and
 ``echo $DOCKER_AUTH_CONFIG > config.json`` would drop it. Other keys of the variable are ignored
-with a note; its secrets never reach stdout or stderr.
+with a note; its secrets never reach stdout or stderr. A file that others may read becomes 0600
+when ``auths`` are merged into it.
 
 ``gitlab-auth-config`` prints the same ``credHelpers`` object as compact JSON, ready to paste as
 GitLab's ``DOCKER_AUTH_CONFIG`` variable (or a runner's ``environment`` entry).
@@ -652,6 +653,12 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
         if incoming is not None:
             notes = merge_auth_config(target.target, target.data, incoming)
             what = _merged_what(incoming)
+            if incoming.get("auths") and target.exists and target.mode & 0o077:
+                notes.append(
+                    f"note: {target.target} was mode {target.mode:04o}; now 0600, since it "
+                    "holds the auths of $DOCKER_AUTH_CONFIG"
+                )
+                target.mode = NEW_FILE_MODE
             if hosts:
                 notes += add_cred_helpers(target.target, target.data, hosts)
                 what += "; credHelpers for " + ", ".join(hosts)

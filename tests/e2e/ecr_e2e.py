@@ -482,11 +482,17 @@ def _write_empty_registries_conf(directory: Path) -> Path:
 # -- the helper's side -------------------------------------------------------------------------
 
 
-def helper_env(home: Path, standin_url: str) -> dict[str, str]:
-    """skopeo's (and so the helper's) environment: an isolated ``home``, static fake keys, ECR at
-    the stand-in, our console script first on ``PATH``, debug log in ``~/.ecr/log``."""
+def helper_env(home: Path, standin_url: str, helper: str | None = None) -> dict[str, str]:
+    """A client's (and so the helper's) environment: an isolated ``home``, static fake keys, ECR at
+    the stand-in, debug log in ``~/.ecr/log``, and first on ``PATH`` our console script, or the
+    build ``helper`` (linked as ``docker-credential-ecr-login`` in ``home/bin``)."""
     home.mkdir(parents=True, exist_ok=True)
     env = base_env(home)
+    if helper is not None:
+        bin_dir = home / "bin"
+        bin_dir.mkdir()
+        (bin_dir / f"docker-credential-{HELPER_NAME}").symlink_to(helper)
+        env["PATH"] = f"{bin_dir}:/usr/local/bin:/usr/bin:/bin"
     runtime = home / "run"  # skopeo's default auth file: $XDG_RUNTIME_DIR/containers/auth.json
     runtime.mkdir(mode=0o700, exist_ok=True)
     env.update(

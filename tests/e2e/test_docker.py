@@ -40,12 +40,8 @@ def docker_env(
     """The docker CLI's environment: ``helper`` first on ``PATH`` (as ``docker-credential-ecr-
     login``), an empty cache in ``home``, static keys, ECR at the stand-in, ``config`` as
     config.json."""
-    env = helper_env(home, standin.url)
+    env = helper_env(home, standin.url, helper)
     env.pop("AWS_REGION", None)
-    bin_dir = home / "bin"
-    bin_dir.mkdir()
-    (bin_dir / HELPER).symlink_to(helper)
-    env["PATH"] = f"{bin_dir}:/usr/local/bin:/usr/bin:/bin"
     docker_config = Path(env["DOCKER_CONFIG"])
     docker_config.mkdir(parents=True, exist_ok=True)
     (docker_config / "config.json").write_text(json.dumps(config))

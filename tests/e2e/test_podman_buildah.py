@@ -29,15 +29,9 @@ from support.standin import StandIn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
 
-HELPER = f"docker-credential-{HELPER_NAME}"
-
 
 def engine_env(helper: str, home: Path, standin: StandIn) -> dict[str, str]:
-    env: dict[str, str] = helper_env(home, standin.url)
-    bin_dir = home / "bin"
-    bin_dir.mkdir()
-    (bin_dir / HELPER).symlink_to(helper)
-    env["PATH"] = f"{bin_dir}:/usr/local/bin:/usr/bin:/bin"
+    env: dict[str, str] = helper_env(home, standin.url, helper)
     # Nothing from the machine's own containers configuration: an empty registries.conf unless a
     # test writes one, and no auth file but the test's.
     empty = home / "registries.conf"

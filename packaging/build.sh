@@ -14,8 +14,10 @@
 #
 # Outputs:
 #   $DIST_DIR/docker-credential-ecr-login/docker-credential-ecr-login   onedir (symlink it into PATH)
+#   $DIST_DIR/docker-credential-ecr-login/ecr-credential-provider       symlink: the kubelet provider
 #   $DIST_DIR/docker-credential-ecr-login.sha256                        every file of the onedir
 #   $DIST_DIR/docker-credential-ecr-login-static                        staticx --no-compress
+#   $DIST_DIR/ecr-credential-provider                                   hard link of the static build
 #   $DIST_DIR/docker-credential-ecr-login-static.sha256
 # Check with: (cd dist && sha256sum -c docker-credential-ecr-login.sha256 docker-credential-ecr-login-static.sha256)
 set -euo pipefail
@@ -41,6 +43,7 @@ BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 DIST_DIR=$(cd "$DIST_DIR" && pwd)
 VENV=$BUILD_DIR/venv
 NAME=docker-credential-ecr-login
+KUBELET_NAME=ecr-credential-provider
 SPEC=$ROOT/packaging/$NAME.spec
 # NOTE: a private PyInstaller config/cache dir keeps the build hermetic (the default is
 # ~/.cache/pyinstaller, shared between projects and users).
@@ -129,14 +132,22 @@ smoke() {  # binary: the bundle must start and answer "version" (the boto3 path 
     log "  $1 version -> $out"
 }
 
+smoke_kubelet() {  # link: started under the provider's name, it must be the kubelet provider
+    "$1" --help | grep -q CredentialProviderRequest || die "$1 --help is not the kubelet provider's"
+    log "  $1 --help -> the kubelet provider"
+}
+
 # ---- onedir ----------------------------------------------------------------------------------
 T1=$(now)
 log "building onedir"
 run_pyinstaller onedir
 rm -rf "${DIST_DIR:?}/$NAME" "$DIST_DIR/$NAME.sha256"
 mv "$BUILD_DIR/pyinstaller/onedir/dist/$NAME" "$DIST_DIR/$NAME"
+# The kubelet runs its provider by the provider's name: the same program, chosen by argv[0].
+ln -s "$NAME" "$DIST_DIR/$NAME/$KUBELET_NAME"
 (cd "$DIST_DIR" && find "$NAME" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum >"$NAME.sha256")
 smoke "$DIST_DIR/$NAME/$NAME"
+smoke_kubelet "$DIST_DIR/$NAME/$KUBELET_NAME"
 log "onedir done in $(elapsed "$T1"): $DIST_DIR/$NAME ($(du -sh "$DIST_DIR/$NAME" | cut -f1), $(find "$DIST_DIR/$NAME" -type f | wc -l) files)"
 
 # ---- static (onefile + staticx) --------------------------------------------------------------
@@ -146,13 +157,15 @@ if [ "$ONEDIR_ONLY" = 0 ]; then
     run_pyinstaller static
     ONEFILE=$BUILD_DIR/pyinstaller/static/dist/$NAME-onefile
     STATIC=$DIST_DIR/$NAME-static
-    rm -f "$STATIC" "$STATIC.sha256"
+    rm -f "$STATIC" "$STATIC.sha256" "$DIST_DIR/$KUBELET_NAME"
     # NOTE: --no-compress: the xz-compressed bundle costs ~300 ms more per call for 2 MB less.
     "$VENV/bin/staticx" --no-compress "$ONEFILE" "$STATIC.tmp"
     chmod 0755 "$STATIC.tmp"   # staticx writes 0700
     mv "$STATIC.tmp" "$STATIC"
+    ln "$STATIC" "$DIST_DIR/$KUBELET_NAME"
     (cd "$DIST_DIR" && sha256sum "$NAME-static" >"$NAME-static.sha256")
     smoke "$STATIC"
+    smoke_kubelet "$DIST_DIR/$KUBELET_NAME"
     log "static done in $(elapsed "$T2"): $STATIC ($(stat -c %s "$STATIC") bytes)"
 fi
 

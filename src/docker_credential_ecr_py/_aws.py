@@ -254,9 +254,12 @@ def _call(
     operation: str,
     params: dict[str, Any],
     deadline: float,
+    *,
+    signed: bool = True,
 ) -> Any:
     """One API call, retried on throttling, 5xx, dropped connections and timeouts while time
-    remains; each attempt is a fresh client from ``make(connect_timeout, read_timeout)``."""
+    remains; each attempt is a fresh client from ``make(connect_timeout, read_timeout)``.
+    An unsigned call (``signed=False``) resolves no credentials."""
     attempt = 0
     while True:
         attempt += 1
@@ -266,7 +269,8 @@ def _call(
             connect = _connect_timeout(attempt, left)
             # The credential providers' clients (STS...) of this attempt, then ours.
             session.set_default_client_config(_config(connect, left))
-            _resolve_credentials(session)
+            if signed:
+                _resolve_credentials(session)
             left = max(_remaining(deadline), 0.05)
             # The last attempt waits for its answer as long as the deadline allows; an earlier
             # one half of that, so a request lost by one server can still be sent again.
@@ -325,10 +329,54 @@ def _account_of(proxy_endpoint: str) -> str:
     return label if len(label) == 12 and label.isdigit() else ""
 
 
-def fetch(registry: Registry, profile: str | None, deadline: float) -> Token:
-    """``GetAuthorizationToken`` for one registry, in its region (ECR Public: us-east-1)."""
+#: The session name of a role assumed for a pod's service account (what CloudTrail shows).
+WEB_IDENTITY_SESSION_NAME = "ecr-credential-provider"
+
+
+def assume_web_identity(
+    session: Session, region: str, role_arn: str, token: str, deadline: float
+) -> None:
+    """Give ``session`` the credentials of ``role_arn`` assumed with a web identity token
+    (STS ``AssumeRoleWithWebIdentity``, unsigned: nothing of the default chain is used)."""
+    from botocore import UNSIGNED
+
+    def make(connect: float, read: float) -> BaseClient:
+        config = _config(connect, read, region_name=region, signature_version=UNSIGNED)
+        return session.create_client("sts", config=config)
+
+    params = {
+        "RoleArn": role_arn,
+        "RoleSessionName": WEB_IDENTITY_SESSION_NAME,
+        "WebIdentityToken": token,
+    }
+    try:
+        response = _call(
+            session, make, "assume_role_with_web_identity", params, deadline, signed=False
+        )
+    except AwsError as err:
+        raise AwsError(
+            err.code, f"AssumeRoleWithWebIdentity for {role_arn}: {err.message}", err.retryable
+        ) from None
+    creds = response.get("Credentials") or {}
+    if not (creds.get("AccessKeyId") and creds.get("SecretAccessKey")):
+        raise AwsError("InvalidResponse", "no Credentials in AssumeRoleWithWebIdentity response")
+    session.set_credentials(
+        creds["AccessKeyId"], creds["SecretAccessKey"], creds.get("SessionToken")
+    )
+
+
+def fetch(
+    registry: Registry,
+    profile: str | None,
+    deadline: float,
+    web_identity: tuple[str, str] | None = None,
+) -> Token:
+    """``GetAuthorizationToken`` for one registry, in its region (ECR Public: us-east-1), with
+    the default credential chain or, given ``(role ARN, token)``, that role's credentials."""
     try:
         session = make_session(profile, registry.api_region, deadline)
+        if web_identity is not None:
+            assume_web_identity(session, registry.api_region, *web_identity, deadline)
 
         def make(connect: float, read: float) -> BaseClient:
             return _client(session, registry, connect, read)
@@ -425,11 +473,15 @@ def endpoint_url(registry: Registry) -> str:
 
 
 class BotocoreTokenSource:
-    """The ``TokenSource`` of every real run: ``fetch`` and ``fetch_default`` above."""
+    """The ``TokenSource`` of every real run: ``fetch`` and ``fetch_default`` above; with
+    ``web_identity`` (role ARN, token), ``fetch`` uses that role's credentials."""
+
+    def __init__(self, web_identity: tuple[str, str] | None = None) -> None:
+        self.web_identity = web_identity
 
     def fetch(self, registry: Registry, profile: str | None, deadline: float) -> Token:
         """``GetAuthorizationToken`` for one registry."""
-        return fetch(registry, profile, deadline)
+        return fetch(registry, profile, deadline, self.web_identity)
 
     def fetch_default(self, region: str, profile: str | None, deadline: float) -> tuple[str, Token]:
         """The caller's default registry in ``region``."""

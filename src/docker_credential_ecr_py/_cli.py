@@ -24,9 +24,48 @@ if TYPE_CHECKING:
 
 # The tool commands, dispatched to ``_commands.run`` (tests check this matches its table).
 COMMANDS = ("configure-docker", "gitlab-auth-config", "doctor", "cache")
+# The kubelet's image credential provider (``_kubelet``): this argument, or the program
+# invoked under the provider's name (a link named ``ecr-credential-provider``).
+KUBELET = "kubelet-credential-provider"
+KUBELET_NAME = "ecr-credential-provider"
 
 
-def main() -> "NoReturn":
+def invoked_as_kubelet_provider(argv0: str, environ: "Mapping[str, str]") -> bool:
+    """Whether this program was started under the kubelet provider's name (a link)."""
+    if os.path.basename(argv0) == KUBELET_NAME:
+        return True
+    bundle = environ.get("STATICX_BUNDLE_DIR", "")
+    if bundle and sys.executable.startswith(bundle.rstrip("/") + "/"):  # the static build
+        return os.path.basename(_static_argv0(environ)) == KUBELET_NAME
+    return False
+
+
+def _static_argv0(environ: "Mapping[str, str]") -> str:
+    """The name the static build was started under. staticx runs a temporary copy with that
+    copy's path as ``argv[0]`` and puts the resolved path in ``STATICX_PROG_PATH`` (a symlink's
+    target, not its name); the name is the ``argv[0]`` of the nearest ancestor that is not
+    running from the bundle directory (the staticx bootloader, above PyInstaller's)."""
+    bundle = environ.get("STATICX_BUNDLE_DIR", "")
+    pid = os.getppid()
+    for _ in range(4):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                first = f.read(65536).split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            if not bundle or not first.startswith(bundle.rstrip("/") + "/"):
+                return first
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                pid = int(f.read(4096).rpartition(b")")[2].split()[1])  # field 4: the ppid
+        except (OSError, ValueError, IndexError):
+            break
+    return environ.get("STATICX_PROG_PATH", "")
+
+
+def kubelet_main() -> "NoReturn":
+    """The ``ecr-credential-provider`` console script: the kubelet provider, whatever the name."""
+    main(kubelet=True)
+
+
+def main(*, kubelet: bool = False) -> "NoReturn":
     """The program: run the command in ``sys.argv``, then leave without interpreter teardown.
 
     Everything the helper says is written and flushed by then. Skipping the finalization of a
@@ -42,7 +81,10 @@ def main() -> "NoReturn":
         signals.signal(signals.SIGINT, _interrupted)
     stdin, stderr = _binary(sys.stdin), _binary(sys.stderr)
     stdout = _binary(sys.stdout) if sys.stdout is not None else _closed()
-    code = run(sys.argv[1:], stdin, stdout, stderr, os.environ)
+    argv = sys.argv[1:]
+    if kubelet or invoked_as_kubelet_provider(sys.argv[0] if sys.argv else "", os.environ):
+        argv = [KUBELET, *argv]
+    code = run(argv, stdin, stdout, stderr, os.environ)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -96,6 +138,12 @@ def run(
 ) -> int:
     """Run one command on the given streams; returns the exit status."""
     args = list(argv)
+    if args and args[0] == KUBELET:
+        from docker_credential_ecr_py import _kubelet
+
+        return _kubelet.run(
+            args[1:], stdin, stdout, stderr, environ, _START if start is None else start
+        )
     if args and args[0] in COMMANDS:
         from docker_credential_ecr_py import _commands
 

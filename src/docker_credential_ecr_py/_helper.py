@@ -70,23 +70,32 @@ class EcrHelper:
 
     def get(self, server_url: str) -> "tuple[str, str]":
         """``(username, secret)`` for a registry, from cache or from ECR."""
+        entry = self.entry(server_url)
+        return entry.username, entry.password
+
+    def entry(self, server_url: str, identity: "Identity | None" = None) -> "_cache.Entry":
+        """The token for a registry, from cache or from ECR (``CredentialsNotFound`` when there
+        is none). ``identity`` replaces the caller's own (the kubelet's service-account mode);
+        the answer is ``fresh(now)`` unless it is a still-valid token served after a failed
+        refresh."""
         registry, profile = self.registry(server_url)
         if registry is None:
             from docker_credential_ecr_py._errors import CredentialsNotFound
 
             raise CredentialsNotFound(f"{server_url!r} is not an Amazon ECR registry")
-        identity = self.ctx.identity(profile)
+        if identity is None:
+            identity = self.ctx.identity(profile)
         keys = _cache.keys_for(identity, registry, self.ctx.settings.legacy_keys)
         if self._memory is not None:
-            remembered = self._memory.get(keys[0])
+            remembered: _cache.Entry | None = self._memory.get(keys[0])
             if remembered is not None:
-                return remembered.username, remembered.password
+                return remembered
         hit = self.ctx.cache.lookup(keys)
         if hit is not None and hit[1].fresh(self.ctx.clock()):
             self._remember(keys[0], hit[1])
             if self.log.enabled("debug"):
                 self.log.debug("get: cached token for %s (key %s)", registry.host, hit[0])
-            return hit[1].username, hit[1].password
+            return hit[1]
         return self._refresh(registry, identity, keys, hit)
 
     def _remember(self, key: str, entry: "_cache.Entry") -> None:
@@ -99,7 +108,7 @@ class EcrHelper:
         identity: "Identity",
         keys: "list[str]",
         stale: "tuple[str, _cache.Entry] | None",
-    ) -> "tuple[str, str]":
+    ) -> "_cache.Entry":
         from docker_credential_ecr_py._errors import AwsError, CacheError  # the miss path
 
         cache = self.ctx.cache
@@ -117,7 +126,7 @@ class EcrHelper:
                 stale = again
                 if again[1].fresh(self.ctx.clock()):
                     self._remember(keys[0], again[1])
-                    return again[1].username, again[1].password
+                    return again[1]
             if not lock.acquired:
                 return self._fallback(
                     registry, stale, f"another process held the fetch lock for {timeout:g} s"
@@ -135,7 +144,7 @@ class EcrHelper:
             )
             try:
                 self._check_files()
-                source = self.ctx.source
+                source = self.ctx.source_for(identity)
                 token = self._bounded(
                     lambda: source.fetch(registry, identity.profile, deadline), deadline
                 )
@@ -145,7 +154,7 @@ class EcrHelper:
                 return self._fallback(registry, stale, str(err))
             entry = self._save(keys[0], token, registry.service, deadline)
             self._remember(keys[0], entry)
-            return token.username, token.password
+            return entry
 
     def _save(
         self,
@@ -186,7 +195,7 @@ class EcrHelper:
         registry: "Registry",
         stale: "tuple[str, _cache.Entry] | None",
         cause: str,
-    ) -> "tuple[str, str]":
+    ) -> "_cache.Entry":
         """A cached token after a failed refresh, only while it has 5 minutes left; otherwise
         not-found, with the cause on stderr."""
         now = self.ctx.clock()
@@ -197,7 +206,7 @@ class EcrHelper:
                 cause,
                 int(stale[1].expires_at - now),
             )
-            return stale[1].username, stale[1].password
+            return stale[1]
         from docker_credential_ecr_py._errors import CredentialsNotFound
 
         raise CredentialsNotFound(cause, stderr=f"{registry.host}: {cause}")

@@ -84,7 +84,7 @@ _MAX_CONFIG_BYTES = 4 * 1024 * 1024
 class Identity:
     """The cache-key part for one caller, and what boto3 needs to reproduce it."""
 
-    __slots__ = ("_region", "access_key_id", "key_part", "kind", "profile")
+    __slots__ = ("_region", "access_key_id", "key_part", "kind", "profile", "web_identity")
 
     def __init__(
         self,
@@ -93,12 +93,16 @@ class Identity:
         profile: "str | None",
         region: "str | Callable[[], str]",
         access_key_id: str = "",
+        web_identity: "tuple[str, str] | None" = None,
     ) -> None:
         self.kind = kind
         self.key_part = key_part
         self.profile = profile
         self._region = region
         self.access_key_id = access_key_id
+        # (role ARN, web identity token): credentials come from AssumeRoleWithWebIdentity with
+        # this token, not from the default chain (the kubelet's service-account mode).
+        self.web_identity = web_identity
 
     @property
     def region(self) -> str:
@@ -186,15 +190,24 @@ def _config_section_name(profile: str) -> str:
 
 
 def _web_identity_claims(token_file: str) -> str:
-    """``iss`` and ``sub`` of a JWT, unverified; ``""`` when unreadable."""
+    """``iss`` and ``sub`` of a JWT file, unverified; ``""`` when unreadable."""
     try:
         token = _lean.read_bounded(token_file, 64 * 1024, follow=True).strip()
+    except OSError:
+        return ""
+    return _token_claims(token)
+
+
+def _token_claims(token: bytes) -> str:
+    """``iss`` and ``sub`` of a JWT, unverified (the cache key only); ``""`` when it is not
+    one."""
+    try:
         payload = token.split(b".")[1]
         payload = payload.replace(b"-", b"+").replace(b"_", b"/")
         from binascii import a2b_base64
 
         claims = _lean.loads(a2b_base64(payload + b"=" * (-len(payload) % 4)).decode())
-    except (OSError, IndexError, ValueError, UnicodeDecodeError):
+    except (IndexError, ValueError, UnicodeDecodeError):
         return ""
     if not isinstance(claims, dict):
         return ""
@@ -296,6 +309,31 @@ def resolve(env: "Mapping[str, str]", home: str, profile: "str | None" = None) -
     digest = _lean.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
     key_part = FINGERPRINT_PREFIX + _lean.b64(digest).rstrip("=")
     return Identity(kind, key_part, profile, region)
+
+
+SERVICE_ACCOUNT = "service-account"
+# What else selects the STS endpoint and so the identity behind a service-account token.
+_SA_ENV = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL", "AWS_STS_REGIONAL_ENDPOINTS")
+
+
+def service_account(role_arn: str, token: str, env: "Mapping[str, str]") -> "Identity":
+    """The identity of a pod's service account: ``role_arn`` assumed with its projected token.
+
+    Keyed by the role and the token's ``iss`` and ``sub`` (the cluster and the service account,
+    which outlive any one token; the token itself rotates and never enters the key), so each
+    service account has entries of its own and a rotated token still hits the cache. A token
+    that is not a JWT is keyed by its hash: it can only ever hit its own entry.
+    """
+    claims = _token_claims(token.encode("utf-8", "surrogateescape").strip())
+    if not claims:
+        claims = "token-sha256=" + _lean.sha256(token.encode("utf-8", "surrogateescape")).hex()
+    parts = [f"kind={SERVICE_ACCOUNT}", f"role={role_arn}", claims]
+    parts += [f"{var}={env[var]}" for var in _SA_ENV if env.get(var)]
+    digest = _lean.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+    key_part = FINGERPRINT_PREFIX + _lean.b64(digest).rstrip("=")
+    return Identity(
+        SERVICE_ACCOUNT, key_part, None, configured_region(env), web_identity=(role_arn, token)
+    )
 
 
 def _file_digest(path: str) -> str:

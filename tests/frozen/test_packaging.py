@@ -353,8 +353,22 @@ def test_checksums_match_the_build(name: str) -> None:
         assert hashlib.sha256((DIST / rel).read_bytes()).hexdigest() == digest, rel
     if name == "docker-credential-ecr-login":  # every file of the onedir is listed
         listed = {line.partition("  ")[2] for line in lines}
-        present = {str(p.relative_to(DIST)) for p in (DIST / name).rglob("*") if p.is_file()}
+        present = {
+            str(p.relative_to(DIST))
+            for p in (DIST / name).rglob("*")
+            if p.is_file() and not p.is_symlink()
+        }
         assert listed == present
+
+
+def test_the_kubelet_provider_names_are_the_same_program() -> None:
+    # The onedir's is a relative symlink (the directory can move); the static one a hard link.
+    link = ONEDIR.parent / "ecr-credential-provider"
+    need_build(link)
+    assert link.is_symlink() and os.readlink(link) == ONEDIR.name
+    static = DIST / "ecr-credential-provider"
+    need_build(static)
+    assert static.stat().st_ino == (DIST / "docker-credential-ecr-login-static").stat().st_ino
 
 
 def test_onedir_bundle_holds_only_the_intended_service_models() -> None:

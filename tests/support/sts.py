@@ -23,6 +23,7 @@ class CountingMotoServer(ThreadedMotoServer):
     def __init__(self) -> None:
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         self.actions: list[str] = []
+        self.requests: list[dict[str, str]] = []  # each request's parameters (first values)
         self._lock = threading.Lock()
 
     def _server_entry(self) -> None:
@@ -37,6 +38,7 @@ class CountingMotoServer(ThreadedMotoServer):
             query = parse_qs(environ.get("QUERY_STRING", "")) | parse_qs(body.decode("latin-1"))
             with self._lock:
                 self.actions.extend(query.get("Action", ["?"])[:1])
+                self.requests.append({k: v[0] for k, v in query.items()})
             answer: Iterable[bytes] = app(environ, start_response)
             return answer
 
@@ -50,6 +52,11 @@ class CountingMotoServer(ThreadedMotoServer):
     def url(self) -> str:
         host, port = self.get_host_and_port()
         return f"http://{host}:{port}"
+
+    def calls(self, action: str) -> list[dict[str, str]]:
+        """The parameters of each request for ``action``."""
+        with self._lock:
+            return [r for r in self.requests if r.get("Action") == action]
 
     def count(self, action: str) -> int:
         with self._lock:

@@ -84,3 +84,13 @@ def test_bad_request_in_every_build(
     assert result.stderr.startswith(b"ecr-credential-provider: the request on stdin is not JSON")
     assert result.stderr.count(b"\n") == 1
 
+
+def test_doctor_kubelet_runs_the_provider_of_this_build(
+    helper_exe: str, env: dict[str, str], moto_server: str, standin: StandIn
+) -> None:
+    env = dict(env, AWS_ENDPOINT_URL_STS=moto_server)
+    result = run_helper(helper_exe, ["doctor", "--kubelet", f"{HOST}/app"], b"", env)
+    text = result.stdout.decode()
+    assert result.returncode == 0, text
+    assert f"credentials for {HOST} (username AWS)" in text
+    assert standin.count() == 1  # the provider process fetched, through the same cache

@@ -25,9 +25,10 @@ NAMES = ("configure-docker", "gitlab-auth-config", "doctor", "cache")
 
 def _command(name: str) -> Command:
     if name == "doctor":
-        from docker_credential_ecr_py._commands import doctor
+        # doctor with its --kubelet mode (that module builds on doctor's checks).
+        from docker_credential_ecr_py._commands import kubelet
 
-        return doctor.main
+        return kubelet.main
     if name == "cache":
         from docker_credential_ecr_py._commands import cache
 

@@ -56,8 +56,9 @@ class Result:
 class Findings:
     """What the checks look at, worked out once before they run."""
 
-    def __init__(self, ctx: Context, host: str | None) -> None:
+    def __init__(self, ctx: Context, host: str | None, *, fetch_token: bool = True) -> None:
         self.ctx = ctx
+        self.fetch_token = fetch_token  # doctor --kubelet gets its token through the provider
         self.settings = ctx.settings
         self.env: Mapping[str, str] = ctx.settings.env
         self.host = host
@@ -88,12 +89,18 @@ class Findings:
         profile, region, registry = self.profile, self.region, self.registry
         if region:
             jobs["identity"] = lambda: _aws.caller_identity(profile, region, deadline)
-        if registry is not None:
+        if registry is not None and self.fetch_token:
             jobs["token"] = lambda: _aws.fetch(registry, profile, deadline)
         results = run_all(jobs, deadline)
         self.caller = results.get("identity")
         self.token = results.get("token")
-        if self.registry is None and region and isinstance(self.caller, dict) and not self.host:
+        if (
+            self.registry is None
+            and region
+            and isinstance(self.caller, dict)
+            and not self.host
+            and self.fetch_token
+        ):
             default = parse(registry_host(self.caller["Account"], region))
             if default is not None:
                 self.registry = default
@@ -401,8 +408,19 @@ def _write(out: TextIO, result: Result, secrets: set[str]) -> None:
         out.write(f"  {'':<5} {'':<10} fix: {one_line(redact(result.fix, secrets), ' ')}\n")
 
 
-def main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:
-    """Run the checks; exit 0 exactly when none failed."""
+KubeletMode = tuple[Callable[[Any, str, "str | None"], Findings], list[Check]]
+
+
+def main(
+    argv: list[str],
+    ctx: Context,
+    stdout: TextIO,
+    stderr: TextIO,
+    *,
+    kubelet: KubeletMode | None = None,
+) -> int:
+    """Run the checks; exit 0 exactly when none failed. ``kubelet`` is how ``--kubelet`` runs
+    (``_commands.kubelet`` hands it in: this module never imports that one)."""
     parser = Parser(
         stdout,
         stderr,
@@ -410,15 +428,39 @@ def main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:
         description="Explain why a registry gets (or does not get) ECR credentials.",
     )
     parser.add_argument("host", nargs="?", help="registry host (default: your default registry)")
+    parser.add_argument(
+        "--kubelet",
+        metavar="IMAGE",
+        help="check the kubelet credential provider for IMAGE instead (runs the provider path)",
+    )
+    parser.add_argument(
+        "--kubelet-config",
+        metavar="FILE",
+        help="with --kubelet: the kubelet's CredentialProviderConfig (JSON or YAML) to check",
+    )
     args = parser.parse_args(argv)  # Exit is handled by _commands.run
+    if args.kubelet_config and not args.kubelet:
+        parser.error("--kubelet-config needs --kubelet IMAGE")
+    if args.kubelet and args.host:
+        parser.error("give either HOST or --kubelet IMAGE, not both")
     started = time.monotonic()
-    stdout.write("docker-credential-ecr-login doctor\n")
-    findings = Findings(ctx, args.host)
+    checks: list[Check] = CHECKS
+    findings: Findings
+    if args.kubelet:
+        if kubelet is None:
+            parser.error("--kubelet is not available here")
+        make, checks = kubelet
+        stdout.write(f"docker-credential-ecr-login doctor --kubelet {args.kubelet}\n")
+        findings = make(ctx, args.kubelet, args.kubelet_config)
+    else:
+        stdout.write("docker-credential-ecr-login doctor\n")
+        findings = Findings(ctx, args.host)
     counts = {OK: 0, WARN: 0, FAIL: 0, INFO: 0}
-    for check in CHECKS:
+    for check in checks:
         for result in check(findings):
             counts[result.status] += 1
             _write(stdout, result, ctx.log.secrets)
+            stdout.flush()
     elapsed = time.monotonic() - started
     failed, warned = counts[FAIL], counts[WARN]
     stdout.write(f"result: {failed} failed, {warned} warning(s) in {elapsed:.1f} s\n")

@@ -322,10 +322,13 @@ def service_account(role_arn: str, token: str, env: "Mapping[str, str]") -> "Ide
     Keyed by the role and the token's ``iss`` and ``sub`` (the cluster and the service account,
     which outlive any one token; the token itself rotates and never enters the key), so each
     service account has entries of its own and a rotated token still hits the cache. A token
-    that is not a JWT is keyed by its hash: it can only ever hit its own entry.
+    that is not a JWT, or lacks either claim, is keyed by its hash: it only ever hits its own
+    entry. The claims are read unverified (STS verifies the token on a miss): the key trusts its
+    caller, the kubelet, which alone runs the provider and can write its cache.
     """
     claims = _token_claims(token.encode("utf-8", "surrogateescape").strip())
-    if not claims:
+    if not claims or "iss=\n" in claims or claims.endswith("sub="):
+        # Without both claims nothing tells two service accounts apart: key by the token.
         claims = "token-sha256=" + _lean.sha256(token.encode("utf-8", "surrogateescape")).hex()
     parts = [f"kind={SERVICE_ACCOUNT}", f"role={role_arn}", claims]
     parts += [f"{var}={env[var]}" for var in _SA_ENV if env.get(var)]

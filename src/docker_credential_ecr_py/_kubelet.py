@@ -57,7 +57,8 @@ USAGE = (
     "Reads one CredentialProviderRequest (credentialprovider.kubelet.k8s.io/v1 or v1beta1) on\n"
     "stdin and writes the CredentialProviderResponse on stdout, as the kubelet's image credential\n"
     "provider. Exit status: 0 answered (also for an image that is not on ECR: no credentials),\n"
-    "1 the request could not be answered (the reason is one line on stderr), 2 bad arguments.\n"
+    "1 the request could not be answered (the reason is one line on stderr), 2 bad arguments\n"
+    "(get-credentials and -v=N, which configs for AWS's plugin pass, are accepted and ignored).\n"
     "Setup: docs/kubernetes.md. Check a node: docker-credential-ecr-login doctor --kubelet IMAGE"
 )
 
@@ -239,6 +240,15 @@ def answer(helper: "EcrHelper", request: Request) -> bytes:
     return encode_response(request.api_version, duration, auth)
 
 
+def accepted_argument(arg: str) -> bool:
+    """Arguments that provider configs written for AWS's plugin pass (``get-credentials``,
+    klog's ``-v=N`` / ``--v=N``): accepted and ignored, so replacing that binary keeps working."""
+    if arg == "get-credentials":
+        return True
+    name, eq, level = arg.partition("=")
+    return bool(eq) and name in ("-v", "--v") and level.isdigit()
+
+
 def run(
     args: "list[str]",
     stdin: "BinaryIO",
@@ -252,9 +262,10 @@ def run(
 
     if args in (["-h"], ["--help"]):
         return _write(stdout, (USAGE + "\n").encode(), stderr)
-    if args:
+    unexpected = [a for a in args if not accepted_argument(a)]
+    if unexpected:
         stderr_line(
-            f"{NAME}: unexpected argument {args[0]!r} (the request comes on stdin; --help)",
+            f"{NAME}: unexpected argument {unexpected[0]!r} (the request comes on stdin; --help)",
             stream=stderr,
         )
         return 2

@@ -5,9 +5,12 @@ service account."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -150,6 +153,97 @@ def test_a_token_that_is_not_a_jwt_still_works_and_is_never_stored(
     assert all(token not in key for key in cache["Registries"])
 
 
+def test_tokens_without_both_claims_never_share_an_entry(
+    run: Runner, kenv: dict[str, str], sts: CountingMotoServer, standin: StandIn
+) -> None:
+    # Without iss and sub nothing tells two service accounts apart: each token keys its own.
+    one, _ = ask(run, kenv, jwt({"aud": "sts.amazonaws.com", "n": 1}))
+    two, _ = ask(run, kenv, jwt({"aud": "sts.amazonaws.com", "n": 2}))
+    three, _ = ask(run, kenv, jwt({"iss": ISS, "n": 3}))  # no sub
+    assert len({one, two, three}) == 3
+    assert sts.count(ASSUME) == 3
+
+
+class _EchoingSts(threading.Thread):
+    """An STS that refuses every token and quotes it back in its error message."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                token = parse_qs(body).get("WebIdentityToken", [""])[0]
+                answer = (
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code>"
+                    f"<Message>Token {token} is not valid</Message></Error></ErrorResponse>"
+                ).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def run(self) -> None:
+        self.server.serve_forever()
+
+
+def test_the_token_is_redacted_even_when_sts_quotes_it(
+    run: Runner, kenv: dict[str, str], home: Path
+) -> None:
+    echo = _EchoingSts()
+    echo.start()
+    try:
+        token = "tok-1234"  # short and no JWT: only its registration as a secret hides it
+        env = dict(kenv, AWS_ENDPOINT_URL_STS=echo.url, AWS_ECR_LOG_LEVEL="debug")
+        result = run(
+            KUBELET,
+            request(
+                f"{HOST}/app",
+                serviceAccountToken=token,
+                serviceAccountAnnotations={ANNOTATION: ROLE},
+            ),
+            env_=env,
+        )
+    finally:
+        echo.server.shutdown()
+    assert result.returncode == 1
+    assert b"InvalidIdentityToken" in result.stderr  # the message itself came through
+    log = (home / ".ecr" / "log" / "ecr-login.log").read_bytes()
+    assert b"InvalidIdentityToken" in log
+    assert token.encode() not in result.stderr + result.stdout + log
+
+
+def test_doctor_sends_a_service_account_token_as_the_kubelet_would(
+    run: Runner, kenv: dict[str, str], sts: CountingMotoServer, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(sa_token("system:serviceaccount:ci:runner"))
+    result = run(
+        [
+            "doctor",
+            "--kubelet",
+            f"{HOST}/app",
+            "--service-account-token",
+            str(token_file),
+            "--role-arn",
+            ROLE,
+        ],
+        env_=kenv,
+    )
+    text = result.stdout.decode()
+    assert result.returncode == 0, text
+    assert f"role {ROLE}" in text and "credentials for" in text
+    assert [c["RoleArn"] for c in sts.calls(ASSUME)] == [ROLE]
+    assert token_file.read_text() not in text
+
+
 def test_sts_unreachable_is_one_line_naming_the_exchange(
     run: Runner, kenv: dict[str, str], standin: StandIn
 ) -> None:
@@ -171,3 +265,45 @@ def test_sts_unreachable_is_one_line_naming_the_exchange(
     assert f"AssumeRoleWithWebIdentity for {ROLE}" in err
     assert token not in err
     assert standin.calls == []
+
+
+def test_doctor_on_a_node_without_credentials_that_requires_service_accounts(
+    run: Runner, kenv: dict[str, str], sts: CountingMotoServer, tmp_path: Path
+) -> None:
+    import yaml
+
+    config = tmp_path / "config.yaml"
+    attrs = {
+        "serviceAccountTokenAudience": "sts.amazonaws.com",
+        "cacheType": "ServiceAccount",
+        "requireServiceAccount": True,
+        "requiredServiceAccountAnnotationKeys": [ANNOTATION],
+    }
+    provider = {
+        "name": "ecr-credential-provider",
+        "matchImages": ["*.dkr.ecr.*.amazonaws.com"],
+        "defaultCacheDuration": "12h",
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "tokenAttributes": attrs,
+    }
+    doc = {
+        "apiVersion": "kubelet.config.k8s.io/v1",
+        "kind": "CredentialProviderConfig",
+        "providers": [provider],
+    }
+    config.write_text(yaml.safe_dump(doc))
+    token_file = tmp_path / "token"
+    token_file.write_text(sa_token("system:serviceaccount:ci:runner"))
+    env = dict(without_static_keys(kenv), AWS_ENDPOINT_URL_STS=closed_url(), AWS_ECR_TIMEOUT="2")
+    # No node credentials at all: the node identity is only a warning here...
+    args = ["doctor", "--kubelet", f"{HOST}/app", "--kubelet-config", str(config)]
+    node_only = run(args, env_=env)
+    text = node_only.stdout.decode()
+    assert "warn  identity" in text and "requireServiceAccount is true" in text
+    # ...and with a pod's token (and STS reachable) the provider answers.
+    env["AWS_ENDPOINT_URL_STS"] = sts.url
+    with_token = run(
+        [*args, "--service-account-token", str(token_file), "--role-arn", ROLE], env_=env
+    )
+    assert "credentials for" in with_token.stdout.decode(), with_token.stdout.decode()
+    assert sts.count(ASSUME) == 1

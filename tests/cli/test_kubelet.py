@@ -237,11 +237,23 @@ def test_a_bad_request_is_one_line_and_exit_1(
     assert standin.calls == []
 
 
-def test_unexpected_argument_is_exit_2(run: Runner, env: dict[str, str]) -> None:
-    result = run([*KUBELET, "get-credentials"], request(HOST), env_=env)
+@pytest.mark.parametrize(
+    "args", [["get-credentials"], ["--v=2"], ["-v=5"], ["get-credentials", "--v=3"]]
+)
+def test_arguments_of_configs_written_for_aws_plugin_are_ignored(
+    run: Runner, env: dict[str, str], args: list[str]
+) -> None:
+    result = run([*KUBELET, *args], request(f"{HOST}/app"), env_=env)
+    assert result.returncode == 0, result.stderr
+    assert decode_response(result.stdout, V1).auth[HOST][0] == "AWS"
+
+
+@pytest.mark.parametrize("args", [["get"], ["--v=x"], ["-v"], ["get-credentials", "--debug"]])
+def test_unexpected_argument_is_exit_2(run: Runner, env: dict[str, str], args: list[str]) -> None:
+    result = run([*KUBELET, *args], request(HOST), env_=env)
     assert result.returncode == 2
     assert result.stdout == b""
-    assert b"unexpected argument 'get-credentials'" in result.stderr
+    assert b"unexpected argument" in result.stderr and result.stderr.count(b"\n") == 1
 
 
 def test_help_names_the_protocol_and_exit_codes(run: Runner, env: dict[str, str]) -> None:

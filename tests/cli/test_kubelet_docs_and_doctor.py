@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support import HOST, Runner, closed_url
+from support import BIN, HOST, Runner, closed_url
 from support.kubelet import (
     ECR_IMAGES,
     NOT_ECR_IMAGES,
@@ -87,11 +87,15 @@ def kubelet_accepts(doc: Any) -> None:
                 assert attrs["requireServiceAccount"]
 
 
+def yaml_docs() -> list[dict[str, Any]]:
+    """Every YAML document in the page (a block may hold several)."""
+    return [d for text in blocks("yaml") for d in yaml.safe_load_all(text)]
+
+
 def provider_configs() -> list[dict[str, Any]]:
     """Every CredentialProviderConfig in the page (Talos's nested one too)."""
     found = []
-    for text in blocks("yaml"):
-        doc = yaml.safe_load(text)
+    for doc in yaml_docs():
         if doc.get("kind") == "CredentialProviderConfig":
             found.append(doc)
         nested = (doc.get("machine") or {}).get("kubelet", {}).get("credentialProviderConfig")
@@ -126,13 +130,35 @@ def test_the_full_config_covers_every_ecr_form_and_nothing_else() -> None:
 
 def test_the_k3s_and_kubeadm_snippets_name_the_kubelet_flags() -> None:
     flags = {"image-credential-provider-bin-dir", "image-credential-provider-config"}
-    docs = [yaml.safe_load(t) for t in blocks("yaml")]
+    docs = yaml_docs()
     k3s = [d for d in docs if "image-credential-provider-config" in d]
     assert len(k3s) == 1 and set(k3s[0]) == flags
     (join,) = [d for d in docs if d.get("kind") == "JoinConfiguration"]
     assert {a["name"] for a in join["nodeRegistration"]["kubeletExtraArgs"]} == flags
     shell = "\n".join(blocks("sh"))
     assert all(f"--{flag}=" in shell for flag in flags)
+
+
+def test_the_nodes_are_granted_the_service_account_audience() -> None:
+    docs = yaml_docs()
+    (sa_config,) = [c for c in provider_configs() if "tokenAttributes" in c["providers"][0]]
+    audience = sa_config["providers"][0]["tokenAttributes"]["serviceAccountTokenAudience"]
+    (role,) = [d for d in docs if d.get("kind") == "ClusterRole"]
+    (binding,) = [d for d in docs if d.get("kind") == "ClusterRoleBinding"]
+    (rule,) = role["rules"]
+    assert rule == {
+        "apiGroups": [""],
+        "resources": [audience],
+        "verbs": ["request-serviceaccounts-token-audience"],
+    }
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"}
+    ]
 
 
 def test_the_by_hand_check_from_the_page_answers(run: Runner, env: dict[str, str]) -> None:
@@ -245,6 +271,105 @@ def test_doctor_names_what_is_wrong_with_a_config(
     assert result.returncode == 1, text
     assert ("FAIL", "kubelet") in statuses(result.stdout), text
     assert says in text
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ({"providerz": []}, "unknown field 'providerz'"),
+        ({"providers": [{"matchImage": ["x"]}]}, "unknown field 'matchImage'"),
+        (
+            {"providers": [{"tokenAttributes": {"optionalServiceAccountAnnotationKey": []}}]},
+            "unknown field tokenAttributes.optionalServiceAccountAnnotationKey",
+        ),
+        ({"providers": [{"name": "ecr-credential-provider"}]}, "name used twice"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_doctor_finds_what_stops_the_kubelet_in_any_provider(
+    run: Runner, denv: dict[str, str], tmp_path: Path, config: dict[str, Any], says: str
+) -> None:
+    doc = _config()
+    for key, value in config.items():
+        if key == "providers":
+            extra = {
+                "name": "other",
+                "matchImages": ["quay.io"],
+                "defaultCacheDuration": "1h",
+                "apiVersion": V1,
+            }
+            doc["providers"] += [{**extra, **p} for p in value]
+        else:
+            doc[key] = value
+    path = write(tmp_path, doc)
+    result = run(["doctor", "--kubelet", IMAGE, "--kubelet-config", str(path)], env_=denv)
+    assert result.returncode == 1
+    assert says in result.stdout.decode()
+
+
+def test_doctor_fails_token_attributes_outside_v1(
+    run: Runner, denv: dict[str, str], tmp_path: Path
+) -> None:
+    attrs = {
+        "serviceAccountTokenAudience": "sts.amazonaws.com",
+        "cacheType": "ServiceAccount",
+        "requireServiceAccount": False,
+    }
+    path = write(
+        tmp_path,
+        _config(apiVersion="credentialprovider.kubelet.k8s.io/v1beta1", tokenAttributes=attrs),
+    )
+    result = run(["doctor", "--kubelet", IMAGE, "--kubelet-config", str(path)], env_=denv)
+    assert result.returncode == 1
+    assert "the kubelet refuses the config otherwise" in result.stdout.decode()
+
+
+def test_doctor_reads_a_config_directory(run: Runner, denv: dict[str, str], tmp_path: Path) -> None:
+    conf = tmp_path / "conf.d"
+    conf.mkdir()
+    other = _config(name="other", matchImages=["quay.io"])
+    write(conf, other, "10-other.yaml")
+    write(conf, _config(), "20-ecr.json")
+    (conf / "README").write_text("not read")
+    result = run(["doctor", "--kubelet", IMAGE, "--kubelet-config", str(conf)], env_=denv)
+    assert result.returncode == 0, result.stdout.decode()
+    assert "provider 'ecr-credential-provider' covers" in result.stdout.decode()
+
+
+def test_doctor_runs_the_file_in_the_bin_dir(
+    run: Runner, denv: dict[str, str], tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    path = write(tmp_path, _config())
+    args = ["doctor", "--kubelet", IMAGE, "--kubelet-config", str(path), "--kubelet-bin-dir"]
+    missing = run([*args, str(bin_dir)], env_=denv)
+    assert missing.returncode == 1
+    assert ("FAIL", "binary") in statuses(missing.stdout)
+    assert "does not exist" in missing.stdout.decode()
+    # Something else under the provider's name: its answer is what doctor reports.
+    fake = bin_dir / "ecr-credential-provider"
+    fake.write_text("#!/bin/sh\necho 'not ours' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    other = run([*args, str(bin_dir)], env_=denv)
+    assert other.returncode == 1
+    assert "exit 3" in other.stdout.decode() and "not ours" in other.stdout.decode()
+    fake.unlink()
+    fake.symlink_to(BIN / "docker-credential-ecr-login")
+    ours = run([*args, str(bin_dir)], env_=denv)
+    assert ours.returncode == 0, ours.stdout.decode()
+    assert ("ok", "binary") in statuses(ours.stdout)
+
+
+def test_doctor_checks_run_in_the_provider_env(
+    run: Runner, denv: dict[str, str], tmp_path: Path
+) -> None:
+    cache_dir = tmp_path / "kubelet-cache"
+    path = write(tmp_path, _config(env=[{"name": "AWS_ECR_CACHE_DIR", "value": str(cache_dir)}]))
+    result = run(["doctor", "--kubelet", IMAGE, "--kubelet-config", str(path)], env_=denv)
+    assert result.returncode == 0, result.stdout.decode()
+    assert f"{cache_dir}/cache.json" in result.stdout.decode()
+    assert (cache_dir / "cache.json").exists()  # the provider cached there too
 
 
 def test_doctor_warns_when_no_role_can_be_chosen(

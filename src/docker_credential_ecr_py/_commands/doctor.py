@@ -408,7 +408,7 @@ def _write(out: TextIO, result: Result, secrets: set[str]) -> None:
         out.write(f"  {'':<5} {'':<10} fix: {one_line(redact(result.fix, secrets), ' ')}\n")
 
 
-KubeletMode = tuple[Callable[[Any, str, "str | None"], Findings], list[Check]]
+KubeletMode = tuple[Callable[[Any, Any], Findings], list[Check]]
 
 
 def main(
@@ -436,11 +436,31 @@ def main(
     parser.add_argument(
         "--kubelet-config",
         metavar="FILE",
-        help="with --kubelet: the kubelet's CredentialProviderConfig (JSON or YAML) to check",
+        help="with --kubelet: the kubelet's CredentialProviderConfig (JSON or YAML, or a "
+        "directory of them) to check",
+    )
+    parser.add_argument(
+        "--kubelet-bin-dir",
+        metavar="DIR",
+        help="with --kubelet: the kubelet's --image-credential-provider-bin-dir (default: the "
+        "running kubelet's); the provider there is the one run",
+    )
+    parser.add_argument(
+        "--service-account-token",
+        metavar="FILE",
+        help="with --kubelet: send this projected token, as the kubelet does with tokenAttributes",
+    )
+    parser.add_argument(
+        "--role-arn",
+        metavar="ARN",
+        help="with --service-account-token: the service account's eks.amazonaws.com/ecr-role-arn",
     )
     args = parser.parse_args(argv)  # Exit is handled by _commands.run
-    if args.kubelet_config and not args.kubelet:
-        parser.error("--kubelet-config needs --kubelet IMAGE")
+    for option in ("kubelet_config", "kubelet_bin_dir", "service_account_token", "role_arn"):
+        if getattr(args, option) and not args.kubelet:
+            parser.error(f"--{option.replace('_', '-')} needs --kubelet IMAGE")
+    if args.role_arn and not args.service_account_token:
+        parser.error("--role-arn needs --service-account-token FILE")
     if args.kubelet and args.host:
         parser.error("give either HOST or --kubelet IMAGE, not both")
     started = time.monotonic()
@@ -451,7 +471,7 @@ def main(
             parser.error("--kubelet is not available here")
         make, checks = kubelet
         stdout.write(f"docker-credential-ecr-login doctor --kubelet {args.kubelet}\n")
-        findings = make(ctx, args.kubelet, args.kubelet_config)
+        findings = make(ctx, args)
     else:
         stdout.write("docker-credential-ecr-login doctor\n")
         findings = Findings(ctx, args.host)
@@ -461,6 +481,9 @@ def main(
             counts[result.status] += 1
             _write(stdout, result, ctx.log.secrets)
             stdout.flush()
+    closer = getattr(findings, "close", None)
+    if closer is not None:
+        closer()
     elapsed = time.monotonic() - started
     failed, warned = counts[FAIL], counts[WARN]
     stdout.write(f"result: {failed} failed, {warned} warning(s) in {elapsed:.1f} s\n")

@@ -108,6 +108,15 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def counting_sts() -> Iterator[Any]:
+    """moto's STS on its own, counting each action and keeping its parameters (one per test)."""
+    from support.sts import counting_sts
+
+    with counting_sts() as server:
+        yield server
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Keep each phase's report on the item (the fault matrix reads ``rep_call``)."""

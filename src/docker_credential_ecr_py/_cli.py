@@ -175,18 +175,7 @@ def _emit(stdout: "BinaryIO", line: str, code: int, stderr: "BinaryIO | None" = 
 
 def _write(stdout: "BinaryIO", data: bytes, stderr: "BinaryIO | None" = None) -> bool:
     """Write the answer; ``False`` (after one line on stderr) when it could not be delivered."""
-    try:
-        stdout.write(data)
-        stdout.flush()
-        return True
-    except BrokenPipeError:
-        return True  # the client went away; nothing to tell it, nothing it could act on
-    except (OSError, ValueError) as err:
-        from docker_credential_ecr_py._log import stderr_line
-
-        why = getattr(err, "strerror", None) or str(err)
-        stderr_line(f"{proto.NAME}: cannot write the answer to stdout: {why}", stream=stderr)
-        return False
+    return proto.write_answer(stdout, data, stderr)
 
 
 def _serve(

@@ -26,7 +26,7 @@ Answers, field for field as the Go types in ``k8s.io/kubelet/pkg/apis/credential
 """
 
 from docker_credential_ecr_py import _lean
-from docker_credential_ecr_py._protocol import go_string
+from docker_credential_ecr_py._protocol import go_string, write_answer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,13 +140,7 @@ def image_registry(image: str) -> str:
     Accepts a leading ``https://`` or ``http://``, a tag, a digest, or both, and a bare
     registry host (with or without a port), as people type it when trying the plugin by hand.
     """
-    text = image.strip()
-    lower = text.lower()
-    for scheme in ("https://", "http://"):
-        if lower.startswith(scheme):
-            text = text[len(scheme) :]
-            break
-    first, slash, _rest = text.partition("/")
+    first, slash, _rest = _without_scheme(image.strip()).partition("/")
     if not slash:
         first = first.partition("@")[0]  # a bare name with a digest
         head, colon, tail = first.rpartition(":")
@@ -155,6 +149,15 @@ def image_registry(image: str) -> str:
     if "." in first or ":" in first or first == "localhost":
         return first
     return ""
+
+
+def _without_scheme(text: str) -> str:
+    """``text`` less one leading ``https://`` or ``http://`` (any case)."""
+    lower = text.lower()
+    for scheme in ("https://", "http://"):
+        if lower.startswith(scheme):
+            return text[len(scheme) :]
+    return text
 
 
 def go_duration(seconds: float) -> str:
@@ -304,16 +307,7 @@ def run(
 
 
 def _write(stdout: "BinaryIO", data: bytes, stderr: "BinaryIO") -> int:
-    try:
-        stdout.write(data)
-        stdout.flush()
-        return 0
-    except (OSError, ValueError) as err:
-        from docker_credential_ecr_py._log import stderr_line
-
-        why = getattr(err, "strerror", None) or str(err)
-        stderr_line(f"{NAME}: cannot write the response to stdout: {why}", stream=stderr)
-        return 1
+    return 0 if write_answer(stdout, data, stderr, NAME) else 1
 
 
 def image_matches(pattern: str, image: str) -> bool:
@@ -323,12 +317,7 @@ def image_matches(pattern: str, image: str) -> bool:
     from fnmatch import fnmatchcase
 
     def split(text: str) -> "tuple[list[str], str, str]":
-        lower = text.lower()
-        for scheme in ("https://", "http://"):
-            if lower.startswith(scheme):
-                text = text[len(scheme) :]
-                break
-        hostport, slash, path = text.partition("/")
+        hostport, slash, path = _without_scheme(text).partition("/")
         host, colon, port = hostport.rpartition(":")
         if not colon or not port.isdigit():
             host, port = hostport, ""

@@ -21,6 +21,25 @@ NOT_IMPLEMENTED = "not implemented"
 TOKEN_TOO_LONG = "bufio.Scanner: token too long"
 
 
+def write_answer(
+    stdout: "BinaryIO", data: bytes, stderr: "BinaryIO | None" = None, program: str = NAME
+) -> bool:
+    """Write an answer to stdout; ``False`` (after one line on stderr) when it could not be
+    delivered. A reader that went away (a broken pipe) is no failure: nothing could act on it."""
+    try:
+        stdout.write(data)
+        stdout.flush()
+        return True
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError) as err:
+        from docker_credential_ecr_py._log import stderr_line
+
+        why = getattr(err, "strerror", None) or str(err)
+        stderr_line(f"{program}: cannot write the answer to stdout: {why}", stream=stderr)
+        return False
+
+
 def _error(line: str) -> Exception:
     """A ``ProtocolError`` (imported only when there is one: it is not on the hit path)."""
     from docker_credential_ecr_py._errors import ProtocolError

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,8 @@ def sa_token(sub: str, serial: int = 0) -> str:
 
 
 @pytest.fixture
-def sts() -> Iterator[CountingMotoServer]:
-    server = CountingMotoServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def sts(counting_sts: CountingMotoServer) -> CountingMotoServer:
+    return counting_sts
 
 
 @pytest.fixture
@@ -52,11 +46,16 @@ def kenv(env: dict[str, str], sts: CountingMotoServer) -> dict[str, str]:
     return dict(env, AWS_ENDPOINT_URL_STS=sts.url)
 
 
-def ask(run: Runner, env: dict[str, str], token: str, role: str | None = ROLE) -> tuple[str, bytes]:
+def pod_request(token: str, role: str | None = ROLE) -> bytes:
+    """The kubelet's request for a pod whose service account names ``role``."""
     extra: dict[str, Any] = {"serviceAccountToken": token}
     if role is not None:
         extra["serviceAccountAnnotations"] = {ANNOTATION: role, "other": "x"}
-    result = run(KUBELET, request(f"{HOST}/app", **extra), env_=env)
+    return request(f"{HOST}/app", **extra)
+
+
+def ask(run: Runner, env: dict[str, str], token: str, role: str | None = ROLE) -> tuple[str, bytes]:
+    result = run(KUBELET, pod_request(token, role), env_=env)
     assert result.returncode == 0, result.stderr
     answer = decode_response(result.stdout, V1)  # strict: nothing beyond the v1 type
     return answer.auth[HOST][1], result.stderr
@@ -202,15 +201,7 @@ def test_the_token_is_redacted_even_when_sts_quotes_it(
     try:
         token = "tok-1234"  # short and no JWT: only its registration as a secret hides it
         env = dict(kenv, AWS_ENDPOINT_URL_STS=echo.url, AWS_ECR_LOG_LEVEL="debug")
-        result = run(
-            KUBELET,
-            request(
-                f"{HOST}/app",
-                serviceAccountToken=token,
-                serviceAccountAnnotations={ANNOTATION: ROLE},
-            ),
-            env_=env,
-        )
+        result = run(KUBELET, pod_request(token), env_=env)
     finally:
         echo.server.shutdown()
     assert result.returncode == 1
@@ -249,15 +240,7 @@ def test_sts_unreachable_is_one_line_naming_the_exchange(
 ) -> None:
     env = dict(kenv, AWS_ENDPOINT_URL_STS=closed_url(), AWS_ECR_TIMEOUT="2")
     token = sa_token("system:serviceaccount:ci:runner")
-    result = run(
-        KUBELET,
-        request(
-            f"{HOST}/app",
-            serviceAccountToken=token,
-            serviceAccountAnnotations={ANNOTATION: ROLE},
-        ),
-        env_=env,
-    )
+    result = run(KUBELET, pod_request(token), env_=env)
     assert result.returncode == 1
     assert result.stdout == b""
     err = result.stderr.decode()

@@ -315,3 +315,20 @@ def test_secrets_stay_out_of_stderr_log_and_cache_key(
     log = (home / ".ecr" / "log" / "ecr-login.log").read_bytes()
     assert password.encode() not in log
     assert base64.b64encode(f"AWS:{password}".encode()) not in log
+
+
+def test_stdout_on_dev_full_is_one_line_and_exit_1(env: dict[str, str]) -> None:
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [str(BIN / "ecr-credential-provider")],
+            input=request("registry.k8s.io/pause"),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        b"ecr-credential-provider: cannot write the answer to stdout: No space left on device\n"
+    )

@@ -28,6 +28,11 @@ from support.standin import StandIn
 DOC = Path(__file__).resolve().parents[2] / "docs" / "kubernetes.md"
 _FENCE = re.compile(r"^```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
 IMAGE = f"{HOST}/app"
+TOKEN_ATTRIBUTES = {
+    "serviceAccountTokenAudience": "sts.amazonaws.com",
+    "cacheType": "ServiceAccount",
+    "requireServiceAccount": False,
+}
 
 _PROVIDER_FIELDS = {
     "name",
@@ -310,11 +315,7 @@ def test_doctor_finds_what_stops_the_kubelet_in_any_provider(
 def test_doctor_fails_token_attributes_outside_v1(
     run: Runner, denv: dict[str, str], tmp_path: Path
 ) -> None:
-    attrs = {
-        "serviceAccountTokenAudience": "sts.amazonaws.com",
-        "cacheType": "ServiceAccount",
-        "requireServiceAccount": False,
-    }
+    attrs = dict(TOKEN_ATTRIBUTES)
     path = write(
         tmp_path,
         _config(apiVersion="credentialprovider.kubelet.k8s.io/v1beta1", tokenAttributes=attrs),
@@ -375,11 +376,7 @@ def test_doctor_checks_run_in_the_provider_env(
 def test_doctor_warns_when_no_role_can_be_chosen(
     run: Runner, denv: dict[str, str], tmp_path: Path
 ) -> None:
-    attrs = {
-        "serviceAccountTokenAudience": "sts.amazonaws.com",
-        "cacheType": "ServiceAccount",
-        "requireServiceAccount": False,
-    }
+    attrs = dict(TOKEN_ATTRIBUTES)
     path = write(tmp_path, _config(tokenAttributes=attrs))
     result = run(["doctor", "--kubelet", IMAGE, "--kubelet-config", str(path)], env_=denv)
     assert result.returncode == 0

@@ -24,7 +24,7 @@ from ecr_e2e import BUSYBOX_REPO, HOST, REGION, EcrRegistry
 
 from support import CONSOLE_SCRIPT, ONEDIR, ROOT, STATIC, service_account_jwt
 from support.standin import StandIn
-from support.sts import CountingMotoServer
+from support.sts import CountingMotoServer, counting_sts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines]
 
@@ -79,12 +79,8 @@ def sections(output: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def sts() -> Iterator[CountingMotoServer]:
-    server = CountingMotoServer()
-    server.start()
-    try:
+    with counting_sts() as server:  # one for the module: the job runs are the slow part
         yield server
-    finally:
-        server.stop()
 
 
 def build_name(helper_exe: str) -> str:

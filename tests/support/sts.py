@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -61,3 +62,14 @@ class CountingMotoServer(ThreadedMotoServer):
     def count(self, action: str) -> int:
         with self._lock:
             return self.actions.count(action)
+
+
+@contextmanager
+def counting_sts() -> Iterator[CountingMotoServer]:
+    """A ``CountingMotoServer`` for as long as the ``with`` block runs."""
+    server = CountingMotoServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from docker_credential_ecr_py import __version__
 from docker_credential_ecr_py._errors import AwsError
-from docker_credential_ecr_py._registry import ECR, ECR_PUBLIC, Registry, parse_private_host
+from docker_credential_ecr_py._registry import ECR, ECR_PUBLIC, Registry, host_of
 from docker_credential_ecr_py._token import Token
 
 if TYPE_CHECKING:
@@ -321,11 +321,7 @@ def _token(token: str, expires_at: Any, proxy_endpoint: str) -> Token:
 
 def _account_of(proxy_endpoint: str) -> str:
     """The account a ``proxyEndpoint`` names (its host's first label), or ``""``."""
-    host = proxy_endpoint.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
-    parsed = parse_private_host(host)
-    if parsed is not None:
-        return parsed.account
-    label = host.split(".", 1)[0]
+    label = host_of(proxy_endpoint).partition(".")[0]
     return label if len(label) == 12 and label.isdigit() else ""
 
 
@@ -473,15 +469,17 @@ def endpoint_url(registry: Registry) -> str:
 
 
 class BotocoreTokenSource:
-    """The ``TokenSource`` of every real run: ``fetch`` and ``fetch_default`` above; with
-    ``web_identity`` (role ARN, token), ``fetch`` uses that role's credentials."""
+    """The ``TokenSource`` of every real run: ``fetch`` and ``fetch_default`` above."""
 
-    def __init__(self, web_identity: tuple[str, str] | None = None) -> None:
-        self.web_identity = web_identity
-
-    def fetch(self, registry: Registry, profile: str | None, deadline: float) -> Token:
+    def fetch(
+        self,
+        registry: Registry,
+        profile: str | None,
+        deadline: float,
+        web_identity: tuple[str, str] | None = None,
+    ) -> Token:
         """``GetAuthorizationToken`` for one registry."""
-        return fetch(registry, profile, deadline, self.web_identity)
+        return fetch(registry, profile, deadline, web_identity)
 
     def fetch_default(self, region: str, profile: str | None, deadline: float) -> tuple[str, Token]:
         """The caller's default registry in ``region``."""

@@ -36,8 +36,11 @@ FALLBACK_MIN_REMAINING = 300.0
 FAILURE_TTL = 5.0
 # A cache file larger than this is treated as corrupt (the Go helper's grew without bound).
 MAX_CACHE_BYTES = 16 * 1024 * 1024
-# Failure markers live at most this long (``list``'s, the longest); older ones are pruned.
-MAX_MARKER_AGE = 60.0
+# ``list`` does not retry a failed default-registry fetch for this long (it is called on every
+# ``docker build``; offline, each try would cost the whole time bound).
+LIST_FAILURE_TTL = 60.0
+# Failure markers live at most this long; older ones are pruned.
+MAX_MARKER_AGE = max(FAILURE_TTL, LIST_FAILURE_TTL)
 _SIDE_PREFIX = ".fetch-"  # fetch locks and failure markers: .fetch-<key hash>.lock / .failed
 _O_NOFOLLOW = _lean.O_NOFOLLOW
 _O_CLOEXEC = _lean.O_CLOEXEC

@@ -24,19 +24,16 @@ if TYPE_CHECKING:
 
 # The tool commands, dispatched to ``_commands.run`` (tests check this matches its table).
 COMMANDS = ("configure-docker", "gitlab-auth-config", "doctor", "cache")
-# The kubelet's image credential provider (``_kubelet``): this argument, or the program
-# invoked under the provider's name (a link named ``ecr-credential-provider``).
-KUBELET = "kubelet-credential-provider"
-KUBELET_NAME = "ecr-credential-provider"
+KUBELET = proto.KUBELET_COMMAND
 
 
 def invoked_as_kubelet_provider(argv0: str, environ: "Mapping[str, str]") -> bool:
     """Whether this program was started under the kubelet provider's name (a link)."""
-    if os.path.basename(argv0) == KUBELET_NAME:
+    if os.path.basename(argv0) == proto.KUBELET_NAME:
         return True
     bundle = environ.get("STATICX_BUNDLE_DIR", "")
     if bundle and sys.executable.startswith(bundle.rstrip("/") + "/"):  # the static build
-        return os.path.basename(_static_argv0(environ)) == KUBELET_NAME
+        return os.path.basename(_static_argv0(environ)) == proto.KUBELET_NAME
     return False
 
 
@@ -82,7 +79,11 @@ def main(*, kubelet: bool = False) -> "NoReturn":
     stdin, stderr = _binary(sys.stdin), _binary(sys.stderr)
     stdout = _binary(sys.stdout) if sys.stdout is not None else _closed()
     argv = sys.argv[1:]
-    if kubelet or invoked_as_kubelet_provider(sys.argv[0] if sys.argv else "", os.environ):
+    # The kubelet never passes a protocol verb: a verb call (every get) skips the name check.
+    verb = len(argv) == 1 and argv[0] in _VERBS
+    if kubelet or (
+        not verb and invoked_as_kubelet_provider(sys.argv[0] if sys.argv else "", os.environ)
+    ):
         argv = [KUBELET, *argv]
     code = run(argv, stdin, stdout, stderr, os.environ)
     for stream in (sys.stdout, sys.stderr):

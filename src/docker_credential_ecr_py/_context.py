@@ -83,16 +83,6 @@ class Context:
             self._source = BotocoreTokenSource()
         return self._source
 
-    def source_for(self, identity: "Identity") -> "TokenSource":
-        """The token source for one identity: the default one, or for a service account's web
-        identity one that first assumes its role (a source handed in serves every identity)."""
-        if identity.web_identity is None or self._source is not None:
-            return self.source
-        from docker_credential_ecr_py._aws import BotocoreTokenSource
-
-        role_arn, token = identity.web_identity
-        return BotocoreTokenSource(web_identity=(role_arn, token))
-
     @property
     def config(self) -> "RegistryConfig":
         """Aliases and per-registry profiles; problems are logged and said once on stderr."""

@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 
     _T = TypeVar("_T")
 
-# ``list`` does not retry a failed default-registry fetch for this long (it is called on every
-# ``docker build``; offline, each try would cost the whole time bound).
-LIST_FAILURE_TTL = 60.0
+LIST_FAILURE_TTL = _cache.LIST_FAILURE_TTL
 _IGNORED = {
     "store": "store: ignoring credentials for %s (AWS_ECR_IGNORE_CREDS_STORAGE=true); "
     "ecr-login does not need 'docker login'",
@@ -144,9 +142,12 @@ class EcrHelper:
             )
             try:
                 self._check_files()
-                source = self.ctx.source_for(identity)
+                source = self.ctx.source
                 token = self._bounded(
-                    lambda: source.fetch(registry, identity.profile, deadline), deadline
+                    lambda: source.fetch(
+                        registry, identity.profile, deadline, identity.web_identity
+                    ),
+                    deadline,
                 )
             except AwsError as err:
                 cache.mark_failure(keys[0], str(err))

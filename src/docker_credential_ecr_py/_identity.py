@@ -195,12 +195,13 @@ def _web_identity_claims(token_file: str) -> str:
         token = _lean.read_bounded(token_file, 64 * 1024, follow=True).strip()
     except OSError:
         return ""
-    return _token_claims(token)
+    claims = _token_claims(token)
+    return f"iss={claims[0]}\nsub={claims[1]}" if claims else ""
 
 
-def _token_claims(token: bytes) -> str:
-    """``iss`` and ``sub`` of a JWT, unverified (the cache key only); ``""`` when it is not
-    one."""
+def _token_claims(token: bytes) -> "tuple[str, str] | None":
+    """``iss`` and ``sub`` of a JWT, unverified (the cache key only; ``""`` for one that is
+    missing); ``None`` when it is not a JWT."""
     try:
         payload = token.split(b".")[1]
         payload = payload.replace(b"-", b"+").replace(b"_", b"/")
@@ -208,10 +209,10 @@ def _token_claims(token: bytes) -> str:
 
         claims = _lean.loads(a2b_base64(payload + b"=" * (-len(payload) % 4)).decode())
     except (IndexError, ValueError, UnicodeDecodeError):
-        return ""
+        return None
     if not isinstance(claims, dict):
-        return ""
-    return f"iss={claims.get('iss', '')!s}\nsub={claims.get('sub', '')!s}"
+        return None
+    return f"{claims.get('iss', '')!s}", f"{claims.get('sub', '')!s}"
 
 
 # Files botocore itself reads when a credential is resolved, named by the environment.
@@ -326,11 +327,13 @@ def service_account(role_arn: str, token: str, env: "Mapping[str, str]") -> "Ide
     entry. The claims are read unverified (STS verifies the token on a miss): the key trusts its
     caller, the kubelet, which alone runs the provider and can write its cache.
     """
-    claims = _token_claims(token.encode("utf-8", "surrogateescape").strip())
-    if not claims or "iss=\n" in claims or claims.endswith("sub="):
-        # Without both claims nothing tells two service accounts apart: key by the token.
-        claims = "token-sha256=" + _lean.sha256(token.encode("utf-8", "surrogateescape")).hex()
-    parts = [f"kind={SERVICE_ACCOUNT}", f"role={role_arn}", claims]
+    raw = token.encode("utf-8", "surrogateescape")
+    claims = _token_claims(raw.strip())
+    if claims and all(claims):
+        key = f"iss={claims[0]}\nsub={claims[1]}"
+    else:  # without both claims nothing tells two service accounts apart: key by the token
+        key = "token-sha256=" + _lean.sha256(raw).hex()
+    parts = [f"kind={SERVICE_ACCOUNT}", f"role={role_arn}", key]
     parts += [f"{var}={env[var]}" for var in _SA_ENV if env.get(var)]
     digest = _lean.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
     key_part = FINGERPRINT_PREFIX + _lean.b64(digest).rstrip("=")

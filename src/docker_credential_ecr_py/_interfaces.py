@@ -21,8 +21,15 @@ class TokenSource(Protocol):
     also abandons a call that outlives it. Failures raise ``_errors.AwsError``.
     """
 
-    def fetch(self, registry: Registry, profile: str | None, deadline: float) -> Token:
-        """``GetAuthorizationToken`` for one registry."""
+    def fetch(
+        self,
+        registry: Registry,
+        profile: str | None,
+        deadline: float,
+        web_identity: tuple[str, str] | None = None,
+    ) -> Token:
+        """``GetAuthorizationToken`` for one registry; with ``web_identity`` (role ARN, token),
+        with that role's credentials instead of the default chain's."""
         ...
 
     def fetch_default(self, region: str, profile: str | None, deadline: float) -> tuple[str, Token]:

@@ -26,7 +26,13 @@ Answers, field for field as the Go types in ``k8s.io/kubelet/pkg/apis/credential
 """
 
 from docker_credential_ecr_py import _lean
-from docker_credential_ecr_py._protocol import go_string, write_answer
+from docker_credential_ecr_py._protocol import (
+    KUBELET_COMMAND,
+    KUBELET_NAME,
+    go_string,
+    write_answer,
+)
+from docker_credential_ecr_py._registry import strip_scheme
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,8 +42,8 @@ if TYPE_CHECKING:
     from docker_credential_ecr_py._cache import Entry
     from docker_credential_ecr_py._helper import EcrHelper
 
-NAME = "ecr-credential-provider"
-COMMAND = "kubelet-credential-provider"
+NAME = KUBELET_NAME
+COMMAND = KUBELET_COMMAND
 GROUP = "credentialprovider.kubelet.k8s.io"
 API_VERSIONS = (f"{GROUP}/v1", f"{GROUP}/v1beta1")
 REQUEST_KIND = "CredentialProviderRequest"
@@ -140,7 +146,7 @@ def image_registry(image: str) -> str:
     Accepts a leading ``https://`` or ``http://``, a tag, a digest, or both, and a bare
     registry host (with or without a port), as people type it when trying the plugin by hand.
     """
-    first, slash, _rest = _without_scheme(image.strip()).partition("/")
+    first, slash, _rest = strip_scheme(image.strip()).partition("/")
     if not slash:
         first = first.partition("@")[0]  # a bare name with a digest
         head, colon, tail = first.rpartition(":")
@@ -149,15 +155,6 @@ def image_registry(image: str) -> str:
     if "." in first or ":" in first or first == "localhost":
         return first
     return ""
-
-
-def _without_scheme(text: str) -> str:
-    """``text`` less one leading ``https://`` or ``http://`` (any case)."""
-    lower = text.lower()
-    for scheme in ("https://", "http://"):
-        if lower.startswith(scheme):
-            return text[len(scheme) :]
-    return text
 
 
 def go_duration(seconds: float) -> str:
@@ -205,12 +202,25 @@ def encode_response(
     return ("{" + ",".join(fields) + "}\n").encode("utf-8", "surrogateescape")
 
 
-def encode_request(api_version: str, image: str) -> bytes:
-    """A request as the kubelet encodes one (for ``doctor --kubelet``)."""
-    return (
-        f'{{"kind":"{REQUEST_KIND}","apiVersion":{go_string(api_version)},'
-        f'"image":{go_string(image)}}}\n'
-    ).encode("utf-8", "surrogateescape")
+def encode_request(
+    api_version: str,
+    image: str,
+    token: str = "",
+    annotations: "Mapping[str, str] | None" = None,
+) -> bytes:
+    """A request as the kubelet encodes one (for ``doctor --kubelet``): ``omitempty`` fields
+    left out when empty."""
+    fields = [
+        f'"kind":"{REQUEST_KIND}"',
+        f'"apiVersion":{go_string(api_version)}',
+        f'"image":{go_string(image)}',
+    ]
+    if token:
+        fields.append(f'"serviceAccountToken":{go_string(token)}')
+    if annotations:
+        items = ",".join(f"{go_string(k)}:{go_string(v)}" for k, v in sorted(annotations.items()))
+        fields.append(f'"serviceAccountAnnotations":{{{items}}}')
+    return ("{" + ",".join(fields) + "}\n").encode("utf-8", "surrogateescape")
 
 
 def role_for(request: Request, env: "Mapping[str, str]") -> str:
@@ -317,7 +327,7 @@ def image_matches(pattern: str, image: str) -> bool:
     from fnmatch import fnmatchcase
 
     def split(text: str) -> "tuple[list[str], str, str]":
-        hostport, slash, path = _without_scheme(text).partition("/")
+        hostport, slash, path = strip_scheme(text).partition("/")
         host, colon, port = hostport.rpartition(":")
         if not colon or not port.isdigit():
             host, port = hostport, ""

@@ -260,13 +260,19 @@ class Log:
         self._fd = self._dir_fd = None
 
 
+def shown(text: str, secrets: "set[str] | frozenset[str]" = frozenset()) -> str:
+    """``text`` as it may be shown to a user: secrets redacted, on one line, control characters
+    escaped."""
+    return one_line(redact(text, secrets), " ")
+
+
 def stderr_line(
     text: str, secrets: "set[str] | frozenset[str]" = frozenset(), stream: "BinaryIO | None" = None
 ) -> None:
     """One redacted line on ``stream`` (stderr by default; clients pass it through to the user),
     control characters escaped (``one_line``): text from AWS or a host name cannot move the
     cursor, rewrite the line or fake another one in a CI log."""
-    line = one_line(redact(text, secrets), " ") + "\n"
+    line = shown(text, secrets) + "\n"
     try:
         if stream is None:
             if not hasattr(sys.stderr, "buffer"):  # a library caller's replacement stream

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 NAME = "docker-credential-ecr-login"
 PACKAGE = "docker-credential-ecr-py"
 USAGE = f"Usage: {NAME} <store|get|erase|list|version>"
+# The kubelet's image credential provider (``_kubelet``): the program under this name (a link),
+# or this first argument.
+KUBELET_NAME = "ecr-credential-provider"
+KUBELET_COMMAND = "kubelet-credential-provider"
 
 # Exact messages of github.com/docker/docker-credential-helpers/credentials/error.go.
 NOT_FOUND = "credentials not found in native keychain"

@@ -77,6 +77,15 @@ class Registry:
         return f"Registry({fields})"
 
 
+def strip_scheme(text: str) -> str:
+    """``text`` less one leading ``https://`` or ``http://`` (any case)."""
+    lower = text[:8].lower()
+    for scheme in ("https://", "http://"):
+        if lower.startswith(scheme):
+            return text[len(scheme) :]
+    return text
+
+
 def host_of(server_url: str) -> str:
     """The lower-cased host of a server URL as clients send it.
 
@@ -86,11 +95,7 @@ def host_of(server_url: str) -> str:
     text = server_url.strip(" \t\n\v\f\r")
     if any(ord(c) < 0x20 or c == "\x7f" for c in text):
         return ""  # as Go's url.Parse: "invalid control character in URL"
-    lower = text.lower()
-    for scheme in ("https://", "http://"):
-        if lower.startswith(scheme):
-            text = text[len(scheme) :]
-            break
+    text = strip_scheme(text)
     for sep in "/?#":
         cut = text.find(sep)
         if cut >= 0:

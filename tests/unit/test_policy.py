@@ -37,11 +37,19 @@ class FakeSource:
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
         self.calls: list[tuple[str, str | None]] = []
+        self.web_identities: list[tuple[str, str] | None] = []
         self.error: AwsError | None = None
         self.delay = 0.0
 
-    def fetch(self, registry: Registry, profile: str | None, deadline: float) -> Token:
+    def fetch(
+        self,
+        registry: Registry,
+        profile: str | None,
+        deadline: float,
+        web_identity: tuple[str, str] | None = None,
+    ) -> Token:
         self.calls.append((registry.host, profile))
+        self.web_identities.append(web_identity)
         if self.delay:
             time.sleep(self.delay)
         if self.error is not None:
@@ -213,3 +221,18 @@ def test_list_shows_cached_registries_and_primes_the_default_once(world: World) 
     assert listed == {f"https://{WEST}": "AWS", f"https://{HOST}": "AWS"}
     assert EcrHelper(ctx).list() == listed  # the primed default is now a cache entry
     assert len(world.source.calls) == 3
+
+
+def test_a_service_account_is_fetched_with_its_own_web_identity_after_a_node_fetch(
+    world: World,
+) -> None:
+    # One helper serves the node and then a pod (a long-lived library caller, or the provider
+    # after a miss): each fetch carries the identity it is for, never the first one's.
+    from docker_credential_ecr_py._identity import service_account
+
+    world.helper.get(HOST)
+    pod = service_account("arn:aws:iam::111122223333:role/pull", "token-1", world.ctx.settings.env)
+    entry = world.helper.entry(HOST, pod)
+    assert world.source.web_identities == [None, ("arn:aws:iam::111122223333:role/pull", "token-1")]
+    assert entry.password == "fresh-2"
+    assert world.helper.get(HOST) == ("AWS", "fresh-1")  # the node's entry is its own

@@ -55,9 +55,9 @@ class _Stderr(io.TextIOWrapper):
 
 def _said(message: object, ctx: Context) -> str:
     """An error's text as it may be shown: redacted, on one line."""
-    from docker_credential_ecr_py._log import one_line, redact
+    from docker_credential_ecr_py._log import shown
 
-    return one_line(redact(str(message), ctx.log.secrets), " ")
+    return shown(str(message), ctx.log.secrets)
 
 
 def run(

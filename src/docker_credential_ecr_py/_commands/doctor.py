@@ -400,12 +400,12 @@ def _fix_for_aws(code: str, message: str, registry: Registry | None, env: Mappin
 
 
 def _write(out: TextIO, result: Result, secrets: set[str]) -> None:
-    from docker_credential_ecr_py._log import one_line, redact
+    from docker_credential_ecr_py._log import shown
 
-    detail = one_line(redact(result.detail, secrets), " ")
+    detail = shown(result.detail, secrets)
     out.write(f"  {result.status:<5} {result.check:<10} {detail}\n")
     if result.fix:
-        out.write(f"  {'':<5} {'':<10} fix: {one_line(redact(result.fix, secrets), ' ')}\n")
+        out.write(f"  {'':<5} {'':<10} fix: {shown(result.fix, secrets)}\n")
 
 
 KubeletMode = tuple[Callable[[Any, Any], Findings], list[Check]]

@@ -39,22 +39,6 @@ from docker_credential_ecr_py._lean import read_bounded
 CONFIG_KIND = "CredentialProviderConfig"
 CONFIG_API_VERSIONS = ("kubelet.config.k8s.io/v1", "kubelet.config.k8s.io/v1beta1")
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
-# What matchImages should hold to cover every private ECR host form (and ECR Public).
-MATCH_IMAGES = (
-    "*.dkr.ecr.*.amazonaws.com",
-    "*.dkr-ecr.*.on.aws",
-    "*.dkr.ecr-fips.*.amazonaws.com",
-    "*.dkr-ecr-fips.*.on.aws",
-    "*.dkr.ecr.*.amazonaws.com.cn",
-    "*.dkr-ecr.*.on.amazonwebservices.com.cn",
-    "*.dkr.ecr.*.amazonaws.eu",
-    "*.dkr.ecr.*.c2s.ic.gov",
-    "*.dkr.ecr.*.sc2s.sgov.gov",
-    "*.dkr.ecr.*.cloud.adc-e.uk",
-    "*.dkr.ecr.*.csp.hci.ic.gov",
-    "public.ecr.aws",
-    "ecr-public.aws.com",
-)
 
 
 class KubeletFindings(Findings):
@@ -534,27 +518,18 @@ def _child_environment(f: KubeletFindings) -> dict[str, str]:
 def _request(f: KubeletFindings) -> tuple[bytes, list[Result]]:
     if not f.token_file:
         return _kubelet.encode_request(f.api_version, f.image), []
-    import json
-
     try:
         token = read_bounded(f.token_file, 64 * 1024, follow=True).decode().strip()
     except (OSError, UnicodeDecodeError) as err:
         why = getattr(err, "strerror", None) or err
         return b"", [Result(FAIL, "provider", f"{f.token_file}: cannot read the token: {why}")]
     f.ctx.log.add_secret(token)
-    body: dict[str, Any] = {
-        "kind": _kubelet.REQUEST_KIND,
-        "apiVersion": f.api_version,
-        "image": f.image,
-        "serviceAccountToken": token,
-    }
-    if f.role_arn:
-        body["serviceAccountAnnotations"] = {_kubelet.ROLE_ANNOTATION: f.role_arn}
+    annotations = {_kubelet.ROLE_ANNOTATION: f.role_arn} if f.role_arn else None
     role = f.role_arn or f.provider_env.get(_kubelet.ROLE_ENV) or "none: node credentials"
     note = Result(
         INFO, "provider", f"with the service-account token in {f.token_file}, role {role}"
     )
-    return (json.dumps(body) + "\n").encode(), [note]
+    return _kubelet.encode_request(f.api_version, f.image, token, annotations), [note]
 
 
 def check_kubelet_answer(f: KubeletFindings) -> list[Result]:
@@ -582,13 +557,14 @@ def check_kubelet_answer(f: KubeletFindings) -> list[Result]:
                 f"this environment passes {', '.join(f.inherited)} on; the kubelet's may not",
             )
         )
+    env = _child_environment(f)
     started = time.monotonic()
     try:
         proc = subprocess.run(
             command,
             input=request,
             capture_output=True,
-            env=_child_environment(f),
+            env=env,
             timeout=_kubelet.KUBELET_TIMEOUT,
             check=False,
         )
@@ -603,7 +579,7 @@ def check_kubelet_answer(f: KubeletFindings) -> list[Result]:
     said = said_lines[-1].removeprefix(f"{_kubelet.NAME}: ") if said_lines else ""
     if proc.returncode != 0:
         code = said.split(": ", 2)[1] if said.count(": ") >= 2 else ""
-        fix = _fix_for_aws(code, said, f.registry, _child_environment(f))
+        fix = _fix_for_aws(code, said, f.registry, env)
         detail = f"exit {proc.returncode} in {took:.2f} s, no credentials: {said}"
         return [*lines, Result(FAIL, "provider", detail, fix)]
     try:

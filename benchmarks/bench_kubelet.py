@@ -83,8 +83,12 @@ def main() -> int:
     with StandIn() as aws, tempfile.TemporaryDirectory() as tmp:
         env = static_env(tmp, AWS_ENDPOINT_URL_ECR=aws.url, AWS_ECR_DISABLE_CACHE="1")
         runs = max(args.runs // 3, 5)
-        report(f"cold (fetch every time), median of {runs}", interleaved(commands(exe, env), runs))
-        print(f"  ({aws.count()} GetAuthorizationToken calls)")
+        cold = commands(exe, env)
+        report(f"cold (fetch every time), median of {runs}", interleaved(cold, runs))
+        expected = (3 + runs) * len(cold)  # interleaved() warms up with 3 rounds
+        print(f"  ({aws.count()} GetAuthorizationToken calls, {expected} expected: one per answer)")
+        if aws.count() != expected:
+            raise SystemExit("a cold answer made no AWS call: the figures above are not cold")
     return 0
 
 

@@ -15,7 +15,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from support import (
     SECRET_KEY,
     cache_entry,
     closed_url,
+    peak_rss_command,
     require,
     require_tool,
     spawn_get,
@@ -45,7 +45,9 @@ ACCOUNT, REGION = "123456789012", "eu-west-2"
 KEY = f"{REGION}-{checksum(ACCESS_KEY)}-{ACCOUNT}"
 NOT_FOUND = b"credentials not found in native keychain\n"
 BOUND = 3.0  # AWS_ECR_TIMEOUT's default
-SLACK = 1.5
+# Over the bound, for a fresh process timed from pytest: interpreter start and exit on a loaded
+# 2-core machine (a get that waited for a hung endpoint would take its 60 s instead).
+SLACK = 3.0
 FAULT_ROWS: list[dict[str, Any]] = []
 STDERR_SEEN: list[bytes] = []
 
@@ -540,8 +542,10 @@ def test_fifty_processes_five_registries_with_faults(
     for host, outcome in outcomes:
         assert b"Traceback" not in outcome.stderr
         assert_credential_ok(outcome, host, known)
-        # a get may wait once for another process's fetch, then fetch itself
-        assert outcome.elapsed < 2 * BOUND + 2 * SLACK
+        # A get may wait once for another process's fetch, then fetch itself. Each is timed
+        # from its spawn to its collection, in order, with 50 interpreters sharing two cores:
+        # generous slack (each process's own deadline runs from its own start).
+        assert outcome.elapsed < 2 * BOUND + 10
     state, registries = cache_state(cache_path(home))
     # Every process that printed a token had it in the cache (it read it there, or stored it
     # before answering). A token the stand-in sent to a process that had already given up (its
@@ -564,24 +568,16 @@ def test_fifty_processes_five_registries_with_faults(
 
 # ------------------------------------------------------------------------------ answers not asked
 
-# Runs a command and writes its peak RSS (KiB) to argv[1]. Linux counts in a child's peak the
-# memory of the process it was forked from (until exec): from pytest that would be pytest's own,
-# from this small launcher it is a few MiB.
-_PEAK_RSS_LAUNCHER = (
-    "import os, subprocess, sys\n"
-    "proc = subprocess.Popen(sys.argv[2:])\n"
-    "_, status, usage = os.wait4(proc.pid, 0)\n"
-    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
-    "sys.exit(os.waitstatus_to_exitcode(status))\n"
-)
-
 
 def get_measured(env: dict[str, str], report: Path, host: str = HOST) -> tuple[Outcome, float]:
     """``get`` as above, and the peak RSS of its process in MiB."""
-    launcher = [sys.executable, "-S", "-c", _PEAK_RSS_LAUNCHER, str(report), str(CONSOLE_SCRIPT)]
     started = time.monotonic()
     proc = subprocess.run(
-        [*launcher, "get"], input=host.encode(), capture_output=True, env=env, timeout=60
+        peak_rss_command(report, [str(CONSOLE_SCRIPT), "get"]),
+        input=host.encode(),
+        capture_output=True,
+        env=env,
+        timeout=60,
     )
     outcome = Outcome(proc, time.monotonic() - started)
     STDERR_SEEN.append(proc.stderr)

@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from support import ACCESS_KEY, BIN, HOST, Runner, cache_entry, closed_url, write_cache_file
+from support import (
+    ACCESS_KEY,
+    BIN,
+    HOST,
+    Runner,
+    cache_entry,
+    cache_key,
+    closed_url,
+    write_cache_file,
+)
 from support.kubelet import (
     ECR_IMAGES,
     NOT_ECR_IMAGES,
@@ -108,10 +117,8 @@ def test_cache_duration_is_the_remaining_freshness(
 def test_cached_token_tells_the_kubelet_what_is_left(
     run: Runner, env: dict[str, str], home: Path, standin: StandIn
 ) -> None:
-    from docker_credential_ecr_py._identity import resolve
-
     now = time.time()
-    key = f"eu-west-2-{resolve(env, str(home)).key_part}-123456789012"
+    key = cache_key(env, home)
     write_cache_file(home / ".ecr", {key: cache_entry("cached", now - 3600, now + 11 * 3600)})
     answer = decode_response(ask(run, f"{HOST}/app", env).stdout, V1)
     assert standin.calls == []
@@ -124,10 +131,8 @@ def test_cached_token_tells_the_kubelet_what_is_left(
 def test_token_served_after_a_failed_refresh_is_kept_briefly(
     run: Runner, env: dict[str, str], home: Path
 ) -> None:
-    from docker_credential_ecr_py._identity import resolve
-
     now = time.time()
-    key = f"eu-west-2-{resolve(env, str(home)).key_part}-123456789012"
+    key = cache_key(env, home)
     # Past its half-life (due for a refresh) but valid for another hour; AWS is unreachable.
     write_cache_file(home / ".ecr", {key: cache_entry("stale", now - 11 * 3600, now + 3600)})
     env = dict(env, AWS_ENDPOINT_URL_ECR=closed_url(), AWS_ECR_TIMEOUT="2")

@@ -5,7 +5,6 @@ provider`` argument; each answer checked against the strict model of the v1 type
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -76,9 +75,7 @@ def test_bad_request_in_every_build(
     entries: dict[str, tuple[str, list[str]]], env: dict[str, str]
 ) -> None:
     program, args = entries["shipped entry"]
-    result = subprocess.run(
-        [program, *args], input=b"{", capture_output=True, env=env, timeout=60, check=False
-    )
+    result = run_helper(program, args, b"{", env)
     assert result.returncode == 1
     assert result.stdout == b""
     assert result.stderr.startswith(b"ecr-credential-provider: the request on stdin is not JSON")

@@ -8,6 +8,7 @@ environment for as long as it runs, since botocore reads it): same bytes, a frac
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -159,6 +160,58 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+class LockWaits:
+    """Spies on ``fcntl.flock`` (installed with ``watch``): ``waiting`` is set, and the file
+    recorded in ``paths``, once some caller has tried a lock and found it held, so a test can
+    act while a waiter is known to be waiting instead of sleeping and hoping it is."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.waiting = threading.Event()
+        self.paths: list[str] = []
+
+    def watch(self, monkeypatch: pytest.MonkeyPatch) -> LockWaits:
+        import fcntl
+
+        real = fcntl.flock
+
+        def flock(fd: int, operation: int) -> None:
+            try:
+                real(fd, operation)
+            except BlockingIOError:
+                self.paths.append(os.readlink(f"/proc/self/fd/{fd}"))
+                self.waiting.set()
+                raise
+
+        monkeypatch.setattr(fcntl, "flock", flock)
+        return self
+
+    def wait(self, timeout: float = 30) -> None:
+        """Until a waiter is waiting (a test failure if none is within ``timeout``)."""
+        if not self.waiting.wait(timeout):
+            pytest.fail(f"nobody waited for a held lock within {timeout:g} s")
+
+
+# Runs a command and writes its peak RSS (KiB) to argv[1]. Linux counts in a child's peak the
+# memory of the process it was forked from (until exec): from pytest that would be pytest's own,
+# from this small launcher it is a few MiB.
+_PEAK_RSS_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "proc = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(proc.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def peak_rss_command(report: Path, command: list[str]) -> list[str]:
+    """``command`` under a small launcher that writes its peak RSS (KiB) to ``report`` (its
+    standard streams are the command's own)."""
+    require("ru_maxrss in KiB", sys.platform == "linux", "Linux reports it so; others differ")
+    return [sys.executable, "-S", "-c", _PEAK_RSS_LAUNCHER, str(report), *command]
+
+
 def spawn_get(exe: str | Path, host: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Start ``exe get`` with ``host`` on stdin (closed), output captured; ``communicate()`` it."""
     proc = subprocess.Popen(
@@ -224,6 +277,7 @@ NOBODY = 65534  # root bypasses file modes: permission tests run the helper as t
 OTHER_UID = 12345  # "another user" who owns planted files
 
 
+@functools.cache
 def as_nobody() -> list[str]:
     """The command prefix that runs a program as uid and gid 65534, no supplementary groups;
     a skip locally and a failure under ``CI=true`` when that cannot be done here."""
@@ -284,6 +338,17 @@ def cache_entry(
         "ProxyEndpoint": f"https://{host}",
         "Service": "ecr",
     }
+
+
+def cache_key(env: dict[str, str], home: Path, host: str = HOST) -> str:
+    """The cache key the helper uses for ``host`` under the identity of ``env``."""
+    from docker_credential_ecr_py._cache import keys_for
+    from docker_credential_ecr_py._identity import resolve
+    from docker_credential_ecr_py._registry import parse
+
+    registry = parse(host)
+    assert registry is not None, host
+    return keys_for(resolve(env, str(home)), registry, legacy=False)[0]
 
 
 def write_cache_file(directory: Path, entries: dict[str, Any]) -> Path:

@@ -33,7 +33,10 @@ from support.standin import StandIn  # noqa: E402
 
 HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-GO_HELPER = "/usr/bin/docker-credential-ecr-login"
+# Debian's Go helper, unpacked off PATH by `make deps` (or ECR_GO_HELPER)
+GO_HELPER = os.environ.get("ECR_GO_HELPER") or str(
+    ROOT / "build/peers/usr/bin/docker-credential-ecr-login"
+)
 MD5_EMPTY = bytes.fromhex("d41d8cd98f00b204e9800998ecf8427e")
 
 

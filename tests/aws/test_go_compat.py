@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from support import HOST, Runner, closed_url, require, run_helper
+from support import GO_HELPER, HOST, Runner, closed_url, require, run_helper
 from support.standin import StandIn
-
-GO_HELPER = Path("/usr/bin/docker-credential-ecr-login")
-
 
 @pytest.fixture
 def go_helper() -> str:
-    require("Debian's amazon-ecr-credential-helper", GO_HELPER.exists(), "make deps installs it")
+    require(
+        "Debian's amazon-ecr-credential-helper",
+        GO_HELPER.exists(),
+        f"make deps unpacks it into {GO_HELPER.parent} (or set ECR_GO_HELPER)",
+    )
     return str(GO_HELPER)
 
 

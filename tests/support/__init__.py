@@ -30,6 +30,11 @@ HOST = "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Debian's Go helper (amazon-ecr-credential-helper 0.6.0) for side-by-side tests: unpacked by
+# `make deps` into build/peers/, never on PATH (its package would put it in /usr/bin).
+GO_HELPER = Path(
+    os.environ.get("ECR_GO_HELPER") or ROOT / "build/peers/usr/bin/docker-credential-ecr-login"
+)
 
 Runner = Callable[..., subprocess.CompletedProcess[bytes]]
 

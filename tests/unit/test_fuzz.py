@@ -396,7 +396,7 @@ def test_store_bad_first_byte_prints_gos_message(first: int, rest: bytes) -> Non
     byte as a rune with ``strconv.Quote``: ``\\x01`` -> ``'\\x01'``, ``\\\\`` -> ``'\\\\'``,
     ``\\x7f`` -> ``'\\x7f'``, ``\\xa0`` -> ``'\\u00a0'``, ``\\xc3\\xa9`` -> ``'Ã'`` (UTF-8 of
     U+00C3). Ours prints the decoded character raw: a raw control byte, ``'é'``, a raw invalid
-    byte. Checked against /usr/bin/docker-credential-ecr-login (Debian's Go build).
+    byte. Checked against Debian's Go build (ECR_GO_HELPER, unpacked into build/peers/).
     """
     data = bytes([first]) + rest
     if b"\n" in data or b"\r" in data:
@@ -433,7 +433,7 @@ def test_store_bad_first_byte_prints_gos_message(first: int, rest: bytes) -> Non
     ],
 )
 def test_store_decode_messages_match_go(stdin: bytes, go_says: str) -> None:
-    """Every expectation was printed by /usr/bin/docker-credential-ecr-login store (Go)."""
+    """Every expectation was printed by Debian's Go helper's store (build/peers/)."""
     with pytest.raises(ProtocolError) as caught:
         read_store_request(io.BytesIO(stdin))
     assert str(caught.value) == go_says

@@ -1,4 +1,4 @@
-"""The config file (``config.toml``): ``[aliases]`` and ``[profiles]``.
+"""The config file (``config.toml``): ``[aliases]``, ``[profiles]`` and ``registries``.
 
 An alias decides which registry's token a host gets, so the file is used only when nobody else
 could have written it (``untrusted``); otherwise it is ignored as if absent, with one line saying
@@ -104,10 +104,14 @@ def _read_parsed(dir_fd: int, source: str, stamp: str) -> "RegistryConfig | None
         return None
     config = RegistryConfig(source)
     aliases, profiles, problems = doc.get("aliases"), doc.get("profiles"), doc.get("problems")
+    registries = doc.get("registries")
     if not isinstance(aliases, dict) or not isinstance(profiles, dict):
         return None
+    if not isinstance(registries, list):
+        return None  # a copy from a version that did not read registries: parse again
     config.aliases = {str(k): str(v) for k, v in aliases.items()}
     config.profiles = {str(k): str(v) for k, v in profiles.items()}
+    config.registries = [str(r) for r in registries]
     config.problems = [str(p) for p in problems] if isinstance(problems, list) else []
     return config
 
@@ -140,8 +144,9 @@ def _parse_toml(config: "RegistryConfig") -> None:
         config.problems.append(f"{config.path} is not valid TOML: {err}")
         return
     for table in data:
-        if table not in ("aliases", "profiles"):
+        if table not in ("aliases", "profiles", "registries"):
             config.problems.append(f"{config.path}: unknown table [{table}] (ignored)")
+    _parse_registries(config, data.get("registries", []))
     for table_name in ("aliases", "profiles"):
         table = data.get(table_name, {})
         if not isinstance(table, dict):
@@ -168,3 +173,18 @@ def _parse_toml(config: "RegistryConfig") -> None:
                     config.problems.append(f"{config.path}: profiles.{key!r} is not a host name")
                     continue
                 config.profiles[host] = value.strip()
+
+
+def _parse_registries(config: "RegistryConfig", value: object) -> None:
+    """``registries = [...]``: hosts ``list`` always names (each an ECR host or an alias)."""
+    from docker_credential_ecr_py._registry import host_of
+
+    if not isinstance(value, list):
+        config.problems.append(f"{config.path}: registries must be a list of registry hosts")
+        return
+    for item in value:
+        host = host_of(item) if isinstance(item, str) else ""
+        if not host:
+            config.problems.append(f"{config.path}: registries: {item!r} is not a host name")
+        elif host not in config.registries:
+            config.registries.append(host)

@@ -225,7 +225,45 @@ class EcrHelper:
 
     # -- list ----------------------------------------------------------------------------------
 
+    def declared(self) -> "list[str]":
+        """The registries ``list`` always names: ``AWS_ECR_REGISTRIES``, then the config file's
+        ``registries``, as hosts, once each. A name that is not an ECR registry (nor an alias of
+        one) is left out, with one stderr line."""
+        hosts: dict[str, None] = {}
+        for source, names in (
+            ("AWS_ECR_REGISTRIES", self.ctx.settings.registries),
+            ("registries", self.ctx.config.registries),
+        ):
+            for name in names:
+                host = host_of(name)
+                if host and self.registry(host)[0] is not None:
+                    hosts.setdefault(host, None)
+                else:
+                    self.ctx.say(f"{source}: {name!r} is not an Amazon ECR registry; not listed")
+        return list(hosts)
+
     def list(self) -> "dict[str, str]":
+        """Unexpired registries of the current identity and every declared registry (primed
+        while the time bound allows), priming the default registry once."""
+        found = self._list_cached()
+        declared = self.declared()
+        deadline = self.ctx.start + self.ctx.settings.timeout
+        for host in declared:
+            url = "https://" + host
+            if url in found:
+                continue
+            found[url] = "AWS"  # listed whatever happens: its get then answers for itself
+            if time.monotonic() >= deadline:
+                continue  # no time left to prime it: get fetches it
+            from docker_credential_ecr_py._errors import HelperError
+
+            try:
+                found[url] = self.entry(host).username
+            except HelperError as err:
+                self.ctx.say(f"list: {host}: {err.cause or err}")
+        return found
+
+    def _list_cached(self) -> "dict[str, str]":
         """Unexpired registries of the current identity, priming the default registry once."""
         identity = self.ctx.identity()
         now = self.ctx.clock()

@@ -62,6 +62,14 @@ def fips_mode(godebug: str) -> bool:
     return any(item.strip() in ("fips140=on", "fips140=only") for item in godebug.split(","))
 
 
+def split_registries(raw: str) -> "list[str]":
+    """``AWS_ECR_REGISTRIES``: hosts separated by spaces and/or commas, in order, once each."""
+    seen: dict[str, None] = {}
+    for item in raw.replace(",", " ").split():
+        seen.setdefault(item, None)
+    return list(seen)
+
+
 class Settings:
     """Everything the helper reads from the environment, read once."""
 
@@ -78,6 +86,7 @@ class Settings:
         "log_file",
         "log_level",
         "log_max_bytes",
+        "registries",
         "timeout",
     )
 
@@ -119,6 +128,8 @@ class Settings:
         self.log_max_bytes = int(
             self._float("AWS_ECR_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, maximum=2.0**62)
         )
+        # Registries `list` always names (GitLab Runner with credsStore asks only for those).
+        self.registries = split_registries(env.get("AWS_ECR_REGISTRIES", ""))
         config_file = env.get("AWS_ECR_CONFIG_FILE", "")
         if config_file:
             self.config_file = self._absolute("AWS_ECR_CONFIG_FILE", config_file)
@@ -185,15 +196,19 @@ class RegistryConfig:
 
         [profiles]
         "210987654321.dkr.ecr.us-east-1.amazonaws.com" = "prod-pull"
+
+    and a top-level ``registries = ["111122223333.dkr.ecr.eu-west-2.amazonaws.com"]``, the
+    registries ``list`` always names.
     """
 
-    __slots__ = ("aliases", "path", "problems", "profiles", "refused")
+    __slots__ = ("aliases", "path", "problems", "profiles", "refused", "registries")
 
     def __init__(self, path: str = "") -> None:
         self.path = path
         self.refused = ""  # why the file was ignored as untrusted, if it was
         self.aliases: dict[str, str] = {}
         self.profiles: dict[str, str] = {}
+        self.registries: list[str] = []
         self.problems: list[str] = []
 
     def to_json(self, stamp: str) -> "dict[str, object]":
@@ -203,6 +218,7 @@ class RegistryConfig:
             "stamp": stamp,
             "aliases": self.aliases,
             "profiles": self.profiles,
+            "registries": self.registries,
             "problems": self.problems,
         }
 

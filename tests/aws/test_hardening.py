@@ -222,6 +222,7 @@ def test_parsed_config_copy_is_never_read_from_a_refused_directory(
         "stamp": f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}",
         "aliases": {ALIAS: HOST},
         "profiles": {},
+        "registries": [],
         "problems": [],
     }
     # The control: the same copy in the caller's own private cache directory is used (so the

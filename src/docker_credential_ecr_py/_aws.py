@@ -208,6 +208,8 @@ def _translate(err: Exception) -> AwsError:
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         status = int(status or 0)
         retryable = code in _THROTTLING or code in _TRANSIENT or status >= 500 or status == 429
+        if code.isdigit() and not_aws(message):  # botocore names an unparsed body by its status
+            return AwsError(f"HTTP{code}", not_aws(message), retryable)
         return AwsError(code, message, retryable)
     if isinstance(err, bx.NoCredentialsError):
         return AwsError("NoCredentials", "no AWS credentials found by the default chain")
@@ -224,7 +226,30 @@ def _translate(err: Exception) -> AwsError:
         return AwsError("CredentialRetrievalError", str(err))
     if isinstance(err, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError):
         return AwsError("SSOTokenError", str(err))
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(err, ResponseParserError):
+        return AwsError("InvalidResponse", not_aws(str(err)) or "an answer that is not AWS's")
     return AwsError(type(err).__name__, str(err))
+
+
+def not_aws(body: str) -> str:
+    """For an answer that is not an AWS API's (a proxy's or a captive portal's HTML page): one
+    short line that says so, with the page's title; ``""`` when ``body`` looks like AWS's."""
+    import re
+
+    text = body.replace("\\n", " ")
+    if "<" not in text or not re.search(r"<(?:!doctype|html|head|body|title|h1)\b", text, re.I):
+        return ""
+    found = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    if found is None:
+        found = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.I | re.S)
+    said = " ".join(re.sub(r"<[^>]*>", " ", found.group(1) if found else "").split())[:100]
+    what = f' "{said}"' if said else ""
+    return (
+        f"not an AWS answer: an HTML page{what} (a proxy, a firewall or a wrong endpoint URL "
+        "in between?)"
+    )
 
 
 def _max_backoff(attempt: int) -> float:

@@ -157,13 +157,23 @@ def run(
 
         return _emit(stdout, banner().rstrip("\n"), 0, stderr)
     if action in ("-h", "--help"):
-        return _emit(stdout, proto.USAGE, 0, stderr)
+        from docker_credential_ecr_py._commands import HELP
+
+        return _emit(stdout, HELP.rstrip("\n"), 0, stderr)
     if action == "version":
         from docker_credential_ecr_py._about import version_line
 
         return _emit(stdout, version_line(), 0, stderr)
     handler = _VERBS.get(action)
     if handler is None:
+        # stdout: the protocol's exact line; stderr: what there is, for the person who typed it.
+        from docker_credential_ecr_py._commands import HELP
+
+        try:
+            stderr.write(HELP.encode())
+            stderr.flush()
+        except (OSError, ValueError):
+            pass
         return _emit(stdout, f"{proto.NAME}: unknown action: {action}", 1, stderr)
     return _serve(handler, stdin, stdout, stderr, environ, _START if start is None else start)
 

@@ -15,6 +15,7 @@ import pytest
 from support import GO_HELPER, HOST, Runner, closed_url, require, run_helper
 from support.standin import StandIn
 
+
 @pytest.fixture
 def go_helper() -> str:
     require(

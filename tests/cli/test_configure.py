@@ -598,7 +598,7 @@ def test_created_directories_are_private_whatever_the_umask(
 
 def _hold_lock(path: Path) -> int:
     """Take the lock configure-docker takes for ``path``, as another run would; the fd."""
-    fd = os.open(_configure.lock_path(str(path)), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(common.lock_path(str(path)), os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd
 
@@ -729,7 +729,7 @@ def test_symlinked_config_is_locked_beside_its_target(
         waits.wait()
         assert worker.is_alive()
         # waiting for the lock beside docker.json, not beside the link
-        assert set(waits.paths) == {_configure.lock_path(str(real))}
+        assert set(waits.paths) == {common.lock_path(str(real))}
     finally:
         os.close(fd)
     worker.join(10)
@@ -826,10 +826,18 @@ def test_account_lookup_failure_says_how_to_avoid_it(
         (["--region", "eu-west-2", "--account", "1234"], {}, 2, "--account must be a 12-digit"),
         (["--region", "eu west", "--account", ACCOUNT], {}, 2, "is not an AWS region name"),
         (["--region", "eu-west-2"], {"AWS_ACCOUNT_ID": "12x"}, 1, "AWS_ACCOUNT_ID is not"),
-        (["--creds-store", HOST], {}, 2, "--creds-store takes no HOST"),
+        (["--creds-store", "--account", ACCOUNT], {}, 2, "--account goes with --region"),
+        (["--creds-store", "docker.io"], {}, 2, "is not an Amazon ECR registry"),
         (["--bogus"], {}, 2, "unrecognized arguments: --bogus"),
     ],
-    ids=["short-account", "bad-region", "bad-env-account", "creds-store-host", "unknown-option"],
+    ids=[
+        "short-account",
+        "bad-region",
+        "bad-env-account",
+        "creds-store-account",
+        "creds-store-non-ecr",
+        "unknown-option",
+    ],
 )
 def test_argument_errors(
     env: dict[str, str], argv: list[str], extra_env: dict[str, str], code: int, message: str
@@ -985,9 +993,9 @@ def test_gitlab_auth_config_writes_no_file(env: dict[str, str]) -> None:
     [
         (["docker.io"], "is not an Amazon ECR registry"),
         ([], "give one or more registry HOSTs"),
-        (["--creds-store", HOST], "--creds-store takes no HOST"),
+        (["--creds-store", "quay.io"], "is not an Amazon ECR registry"),
     ],
-    ids=["non-ecr", "nothing", "creds-store-with-host"],
+    ids=["non-ecr", "nothing", "creds-store-non-ecr"],
 )
 def test_gitlab_auth_config_usage_errors(
     env: dict[str, str], argv: list[str], message: str

@@ -16,11 +16,27 @@ from pathlib import Path
 import pytest
 
 from docker_credential_ecr_py import __version__
+from docker_credential_ecr_py._commands import HELP as HELP_TEXT
 from support import HOST, IN_PROCESS, run_helper
 from support.standin import StandIn
 
 NAME = "docker-credential-ecr-login"
 USAGE = b"Usage: docker-credential-ecr-login <store|get|erase|list|version>\n"
+HELP = HELP_TEXT.encode()
+# What --help must name, each at the start of its own line: every verb and every command.
+HELP_NAMES = [
+    "get",
+    "list",
+    "store, erase",
+    "version",
+    "configure-docker",
+    "gitlab-auth-config",
+    "doctor",
+    "cache",
+    "kubelet-credential-provider",
+    "-h, --help",
+    "-v, --version",
+]
 NOT_FOUND = b"credentials not found in native keychain\n"
 NO_URL = b"no credentials server URL\n"
 NO_USER = b"no credentials username\n"
@@ -337,7 +353,24 @@ def test_version_flag(helper_exe: str, env: dict[str, str], flag: str) -> None:
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])
 def test_help_flag(helper_exe: str, env: dict[str, str], flag: str) -> None:
-    check(run_helper(helper_exe, [flag], None, env), USAGE, 0)
+    check(run_helper(helper_exe, [flag], None, env), HELP, 0)
+
+
+def test_help_lists_every_verb_and_command() -> None:
+    from docker_credential_ecr_py import _cli
+    from docker_credential_ecr_py._commands import NAMES
+
+    lines = HELP_TEXT.splitlines()
+    assert lines[0] == USAGE.decode().rstrip("\n")  # the protocol's usage line comes first
+    starts = [line[2:] for line in lines if line.startswith("  ") and line[2] != " "]
+    for name in HELP_NAMES:
+        assert any(start.startswith(name) for start in starts), name
+    # Every command the CLI dispatches is named (a new one cannot be left out of --help).
+    named = {name for start in starts for name in start.split("  ")[0].split(", ")}
+    for name in (*_cli.COMMANDS, *NAMES, _cli.KUBELET, *_cli._VERBS):
+        assert name in named, name
+    assert "Exit status:" in HELP_TEXT
+    assert max(len(line) for line in lines) <= 100
 
 
 @pytest.mark.parametrize(
@@ -356,8 +389,9 @@ def test_usage(helper_exe: str, env: dict[str, str], args: list[str]) -> None:
 
 @pytest.mark.parametrize("action", ["foo", "GET", "", "-x", "help"])
 def test_unknown_action(helper_exe: str, env: dict[str, str], action: str) -> None:
+    # stdout: the protocol's exact line; stderr: the help, for whoever typed it.
     expected = f"{NAME}: unknown action: {action}\n".encode()
-    check(run_helper(helper_exe, [action], HOST.encode(), env), expected, 1)
+    check(run_helper(helper_exe, [action], HOST.encode(), env), expected, 1, HELP)
 
 
 # -- store and erase -------------------------------------------------------------------------

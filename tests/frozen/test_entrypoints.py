@@ -14,6 +14,7 @@ import pytest
 
 from cli.test_protocol import (
     GO_STORE,
+    HELP,
     NAME,
     NO_URL,
     NOT_FOUND,
@@ -75,8 +76,9 @@ def test_version_usage_and_unknown_actions(helper_exe: str, env: dict[str, str])
     check(run_helper(helper_exe, ["version"], None, env), version, 0)
     check(run_helper(helper_exe, [], None, env), USAGE, 1)
     check(run_helper(helper_exe, ["get", "extra"], None, env), USAGE, 1)
-    check(run_helper(helper_exe, ["--help"], None, env), USAGE, 0)
-    check(run_helper(helper_exe, ["GET"], None, env), f"{NAME}: unknown action: GET\n".encode(), 1)
+    check(run_helper(helper_exe, ["--help"], None, env), HELP, 0)
+    unknown = f"{NAME}: unknown action: GET\n".encode()
+    check(run_helper(helper_exe, ["GET"], None, env), unknown, 1, HELP)
     banner = run_helper(helper_exe, ["-v"], None, env)
     assert (banner.returncode, banner.stderr) == (0, b"")
     assert f"Version:    {__version__}" in banner.stdout.decode().splitlines()

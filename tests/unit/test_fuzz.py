@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from docker_credential_ecr_py import __version__
+from docker_credential_ecr_py._commands import HELP as HELP_TEXT
 from docker_credential_ecr_py._errors import ProtocolError
 from docker_credential_ecr_py._protocol import (
     encode_credentials,
@@ -59,6 +60,7 @@ MISSING_USER = b"no credentials username\n"
 NOT_IMPLEMENTED = b"not implemented\n"
 TOO_LONG = b"bufio.Scanner: token too long\n"
 USAGE = b"Usage: docker-credential-ecr-login <store|get|erase|list|version>\n"
+HELP = HELP_TEXT.encode()
 VERSION = f"docker-credential-ecr-login (docker-credential-ecr-py) {__version__}\n".encode()
 EXTRA_COMMANDS = ("configure-docker", "gitlab-auth-config", "doctor", "cache")
 VERBS = ("get", "erase", "store", "list", "version")
@@ -592,7 +594,7 @@ def expected_argv(args: list[str]) -> tuple[bytes, int]:
         return USAGE, 1
     action = args[0]
     if action in ("-h", "--help"):
-        return USAGE, 0
+        return HELP, 0
     if action == "version":
         return VERSION, 0
     if action in ("get", "erase"):

@@ -22,6 +22,43 @@ if TYPE_CHECKING:
 
 NAMES = ("configure-docker", "gitlab-auth-config", "doctor", "cache")
 
+#: ``--help``: every verb and command, a line each (``-h``; stderr after an unknown action).
+HELP = """\
+Usage: docker-credential-ecr-login <store|get|erase|list|version>
+       docker-credential-ecr-login COMMAND [ARGS]   (COMMAND --help for its options)
+
+Amazon ECR and ECR Public credentials for Docker, skopeo, podman, buildah, GitLab Runner and
+the kubelet, from the standard AWS credential chain, cached in ~/.ecr.
+
+Protocol verbs (what clients run; the registry comes on stdin):
+  get                  print {"ServerURL","Username","Secret"} for the ECR registry on stdin
+  list                 print the registries this identity has tokens for, and the declared ones
+  store, erase         refused (ECR tokens are temporary); no-ops with
+                       AWS_ECR_IGNORE_CREDS_STORAGE=true
+  version              print the version line
+
+Commands:
+  configure-docker     route ECR registries to this helper in Docker's config.json
+  gitlab-auth-config   print the DOCKER_AUTH_CONFIG value for GitLab CI
+  doctor               explain why a registry gets (or does not get) credentials
+  cache                show, locate or clear the token cache (never prints a token)
+  kubelet-credential-provider
+                       the kubelet's image credential provider (also run as
+                       ecr-credential-provider)
+
+Options:
+  -h, --help           this text
+  -v, --version        version, build and Python
+
+Exit status:
+  0    success (get: the credentials are on stdout; list: always, even when priming failed)
+  1    get found no credentials: "credentials not found in native keychain" on stdout after
+       any failure, the cause on stderr, so clients go anonymous; store/erase refused; an
+       unknown action or wrong arguments (the protocol's line on stdout)
+  Each command's --help lists its own.
+Settings (AWS_ECR_*), cache, host forms: docs/reference.md
+"""
+
 
 def _command(name: str) -> Command:
     if name == "doctor":

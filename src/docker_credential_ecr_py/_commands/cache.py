@@ -24,10 +24,12 @@ def main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:
         stdout,
         stderr,
         prog="docker-credential-ecr-login cache",
-        description="Inspect or clear the token cache.",
+        description="Inspect or clear the token cache (show is the default).",
+        exit_codes=EXIT_CODES,
     )
     sub = parser.add_subparsers(dest="action", parser_class=parser.child)  # type: ignore[call-overload]
-    sub.add_parser("show", help="list cached registries (no tokens)")
+    show = sub.add_parser("show", help="list cached registries (no tokens)")
+    show.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     sub.add_parser("path", help="print the cache file in use")
     clear = sub.add_parser("clear", help="remove cached tokens")
     clear.add_argument("--expired", action="store_true", help="only the expired ones")
@@ -55,18 +57,47 @@ def main(argv: list[str], ctx: Context, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(f"{cache.path}: {len(registries) - remaining} removed, {remaining} kept\n")
         return 0
     mine = ctx.identity().key_part
-    stdout.write(f"{cache.path}\n")
+    rows = []
     for key, entry in sorted(_cache.iter_entries(registries), key=lambda item: item[1].expires_at):
-        host = entry.proxy_endpoint.split("://", 1)[-1] or "?"
         if entry.expired(now):
             state = "expired"
         elif entry.fresh(now):
             state = "fresh"
         else:
             state = "refresh due"
-        whose = "you" if mine in key else ("fingerprint" if "idfp:" in key else "other key")
+        rows.append(
+            {
+                "registry": entry.proxy_endpoint.split("://", 1)[-1] or "?",
+                "whose": "you" if mine in key else ("fingerprint" if "idfp:" in key else "other"),
+                "requested": format_time(entry.requested_at)[:19] + "Z",
+                "expires": format_time(entry.expires_at)[:19] + "Z",
+                "state": state,
+                "seconds_left": max(int(entry.expires_at - now), 0),
+            }
+        )
+    if getattr(args, "json", False):
+        import json
+
+        doc = {"path": cache.path, "entries": rows}
+        stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    stdout.write(f"{cache.path}\n")
+    if not rows:
+        stdout.write("  no cached tokens (the first get of a registry fetches one)\n")
+    for row in rows:
         stdout.write(
-            f"  {host:<56} {whose:<11} requested {format_time(entry.requested_at)[:19]}Z "
-            f"expires {format_time(entry.expires_at)[:19]}Z  {state}\n"
+            f"  {row['registry']:<56} {row['whose']:<11} requested {row['requested']} "
+            f"expires {row['expires']}  {row['state']}\n"
         )
     return 0
+
+
+EXIT_CODES = (
+    ("0", "done (show: also when the cache is empty)"),
+    (
+        "1",
+        "no file cache is in use (AWS_ECR_DISABLE_CACHE, no usable directory), or the cache "
+        "could not be changed",
+    ),
+    ("2", "bad arguments"),
+)

@@ -4,15 +4,17 @@ and which ``docker-credential-ecr-login`` Docker would run."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from docker_credential_ecr_py._lean import files
 from docker_credential_ecr_py._protocol import NAME as PROGRAM
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from typing import TextIO
 
     from _typeshed import SupportsWrite
@@ -43,14 +45,30 @@ class Exit(Exception):
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` that writes to the given streams and never exits the process."""
 
-    def __init__(self, stdout: TextIO, stderr: TextIO, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        stdout: TextIO,
+        stderr: TextIO,
+        exit_codes: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._stdout = stdout
         self._stderr = stderr
+        self.exit_codes = exit_codes
 
     def child(self, **kwargs: Any) -> Parser:
         """A subcommand's parser on the same streams (``add_subparsers(parser_class=...)``)."""
         return Parser(self._stdout, self._stderr, **kwargs)
+
+    def format_help(self) -> str:
+        """argparse's help, then the exit statuses (one line each)."""
+        text = super().format_help()
+        if self.exit_codes:
+            text += "\nexit status:\n" + "".join(
+                f"  {code:<3} {meaning}\n" for code, meaning in self.exit_codes
+            )
+        return text
 
     def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         (file or self._stdout).write(self.format_help())
@@ -78,6 +96,45 @@ def docker_config_path(settings: Settings) -> str:
     if not settings.home:
         raise CommandError("cannot find the home directory: set HOME or DOCKER_CONFIG")
     return os.path.join(settings.home, ".docker", "config.json")
+
+
+# --- editing a file in place: one run at a time --------------------------------------------------
+
+
+def lock_path(target: str) -> str:
+    """``.<name>.lock`` beside ``target``: the lock every editing run takes."""
+    return os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.lock")
+
+
+@contextlib.contextmanager
+def edit_lock(target: str, deadline: float, timeout: float) -> Iterator[None]:
+    """Hold the exclusive ``flock`` of ``target``'s lock file (creating its directory, 0700).
+
+    The holder unlinks the lock file before it lets go, so none is left behind: a waiter that
+    wakes up holding an unlinked (or replaced) file opens the path again.
+    """
+    lock = lock_path(target)
+    try:
+        files.makedirs_private(os.path.dirname(lock) or ".")
+    except OSError as exc:
+        raise CommandError(f"cannot create {os.path.dirname(lock)}: {exc.strerror or exc}") from exc
+    try:
+        fd = files.lock(lock, deadline)
+    except OSError as exc:
+        raise CommandError(f"cannot lock {lock}: {exc.strerror or exc}") from exc
+    if fd is None:
+        raise CommandError(
+            f"cannot lock {lock}: another run has held it for {timeout:g} s "
+            "(a configure-docker still running?); try again"
+        )
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass  # left behind: the next run takes it just the same
+        os.close(fd)
 
 
 # --- PATH check ---------------------------------------------------------------------------------
@@ -126,7 +183,7 @@ def path_warning(env: Mapping[str, str], running: str | None) -> str | None:
         return (
             f"warning: {PROGRAM} is not on PATH. Docker (and GitLab Runner, skopeo...) run "
             f"{PROGRAM} from their own PATH and fail with 'executable file not found in $PATH' "
-            "until it is there."
+            f"until it is there: {path_fix(env)}."
         )
     resolved = os.path.realpath(found)
     if running is not None and resolved == running:
@@ -144,5 +201,41 @@ def path_warning(env: Mapping[str, str], running: str | None) -> str | None:
     this = f" ({running})" if running else ""
     return (
         f"warning: Docker will run {shown}, {what}, because it is the first {PROGRAM} on PATH; "
-        f"not this program{this}. Put this one's directory earlier on PATH, or remove the other."
+        f"not this program{this}. P{path_fix(env, before=os.path.dirname(found))[1:]}, "
+        "or remove the other."
     )
+
+
+def _pipx_bin_dir(env: Mapping[str, str]) -> str:
+    """pipx's bin directory: ``PIPX_BIN_DIR``, else ``~/.local/bin`` (pipx's default)."""
+    from docker_credential_ecr_py._settings import home_dir
+
+    return env.get("PIPX_BIN_DIR") or os.path.join(home_dir(env) or "~", ".local", "bin")
+
+
+def program_dir(env: Mapping[str, str]) -> str:
+    """The directory to put first on ``PATH`` for this program to be the one clients run: one
+    that holds a ``docker-credential-ecr-login`` leading to this program (pipx's bin directory,
+    a symlink's directory), never pipx's private venv."""
+    running = running_program()
+    argv0 = sys.argv[0] if sys.argv else ""
+    candidates = [_pipx_bin_dir(env), "/usr/local/bin"]
+    if os.sep in argv0 and os.path.basename(argv0).startswith("docker-credential-"):
+        candidates.insert(0, os.path.dirname(os.path.abspath(argv0)))
+    candidates += env.get("PATH", "").split(os.pathsep)
+    if running is not None:
+        for directory in candidates:
+            path = os.path.join(directory, PROGRAM)
+            if directory and os.path.realpath(path) == running and os.access(path, os.X_OK):
+                return directory
+        if f"{os.sep}pipx{os.sep}venvs{os.sep}" in running:
+            return _pipx_bin_dir(env)  # pipx links its apps there
+        return os.path.dirname(running)
+    return _pipx_bin_dir(env) if "pipx" in sys.prefix else os.path.dirname(sys.executable)
+
+
+def path_fix(env: Mapping[str, str], before: str = "") -> str:
+    """How to make clients run this program: the directory to put first on ``PATH``."""
+    directory = program_dir(env)
+    where = f" (before {before})" if before and before != directory else ""
+    return f'put {directory} first on PATH{where}: export PATH="{directory}:$PATH"'

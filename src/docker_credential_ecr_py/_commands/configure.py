@@ -56,6 +56,7 @@ from docker_credential_ecr_py._commands.common import (
     CommandError,
     Parser,
     docker_config_path,
+    edit_lock,
     path_warning,
     running_program,
 )
@@ -85,6 +86,21 @@ _CREDS_STORE_WARNING = (
     "registries get no stored credentials, and `docker login` to them fails with "
     '"not implemented" (unless AWS_ECR_IGNORE_CREDS_STORAGE=true, which then drops the password). '
     "Prefer credHelpers for your ECR hosts."
+)
+
+
+CONFIGURE_EXIT_CODES = (
+    ("0", "config.json written, or already as asked (--dry-run: the result printed)"),
+    (
+        "1",
+        "config.json (or config.toml) could not be read, parsed or written; it is left as it was",
+    ),
+    ("2", "bad arguments (a host that is not ECR, an unknown option)"),
+)
+GITLAB_EXIT_CODES = (
+    ("0", "the value printed"),
+    ("1", "the account could not be found (--region without --account) or stdout failed"),
+    ("2", "bad arguments (a host that is not ECR, no HOST)"),
 )
 
 
@@ -258,40 +274,9 @@ class _Target:
             raise CommandError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
 
 
-def lock_path(target: str) -> str:
-    """``.<name>.lock`` beside ``target``: the lock every editing run takes."""
-    return os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.lock")
-
-
-@contextlib.contextmanager
-def _flock(target: str, deadline: float) -> Iterator[None]:
-    """Hold the exclusive ``flock`` of ``target``'s lock file (creating its directory, 0700).
-
-    The holder unlinks the lock file before it lets go, so none is left behind: a waiter that
-    wakes up holding an unlinked (or replaced) file opens the path again.
-    """
-    lock = lock_path(target)
-    try:
-        files.makedirs_private(os.path.dirname(lock) or ".")
-    except OSError as exc:
-        raise CommandError(f"cannot create {os.path.dirname(lock)}: {exc.strerror or exc}") from exc
-    try:
-        fd = files.lock(lock, deadline)
-    except OSError as exc:
-        raise CommandError(f"cannot lock {lock}: {exc.strerror or exc}") from exc
-    if fd is None:
-        raise CommandError(
-            f"cannot lock {lock}: another run has held it for {LOCK_TIMEOUT:g} s "
-            "(a configure-docker still running?); try again"
-        )
-    try:
-        yield
-    finally:
-        try:
-            os.unlink(lock)
-        except OSError:
-            pass  # left behind: the next run takes it just the same
-        os.close(fd)
+def _flock(target: str, deadline: float) -> contextlib.AbstractContextManager[None]:
+    """The edit lock of ``target`` (``common.edit_lock``), waited for until ``deadline``."""
+    return edit_lock(target, deadline, LOCK_TIMEOUT)
 
 
 @contextlib.contextmanager
@@ -579,7 +564,9 @@ def _add_registry_options(parser: Parser) -> None:
         "--creds-store",
         action="store_true",
         help='set "credsStore": "ecr-login" (every registry goes to this helper) instead of '
-        "credHelpers; takes no HOST",
+        "credHelpers; HOSTs (and --region) given with it are declared: configure-docker adds "
+        "them to registries in the config file, which list always names (GitLab Runner asks "
+        "only for listed registries)",
     )
 
 
@@ -614,13 +601,14 @@ def _run(
     argv: list[str],
     stdout: TextIO,
     stderr: TextIO,
+    exit_codes: Sequence[tuple[str, str]],
 ) -> int:
     """Parse and run; ``Exit`` and ``CommandError`` become messages in ``_commands.run``."""
-    parser = Parser(stdout, stderr, prog=prog, description=description)
+    parser = Parser(stdout, stderr, prog=prog, description=description, exit_codes=exit_codes)
     build(parser)
     args = parser.parse_intermixed_args(argv)
-    if args.creds_store and (args.hosts or args.region or args.account):
-        parser.error("--creds-store takes no HOST, --region or --account")
+    if args.creds_store and args.account and not args.region:
+        parser.error("--account goes with --region")
     return body(args, parser)
 
 
@@ -683,9 +671,12 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
             )
         hosts = (
             []
-            if args.creds_store or (incoming is not None and not (args.hosts or args.region))
+            if (args.creds_store or incoming is not None) and not (args.hosts or args.region)
             else _hosts(parser, args.hosts, args.region, args.account, settings)
         )
+        declared = hosts if args.creds_store else []
+        if args.creds_store:
+            hosts = []
         path = docker_config_path(settings)
         if args.dry_run:
             target = _Target(path)
@@ -695,6 +686,11 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
                 messages.append(
                     f'note: --dry-run shows {count} secret value(s) of "auths" entries as '
                     f'"{REDACTED}"; the file keeps them'
+                )
+            if declared:
+                messages.append(
+                    f"note: --dry-run: would add {', '.join(declared)} to registries in "
+                    f"{settings.config_file or '(no config file)'}"
                 )
             _note(stderr, messages)
             _print(stdout, render(shown), "cannot write the result to stdout")
@@ -719,6 +715,17 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
                     f"Updated {target.shown}: {what}\n",
                     f"updated {target.shown}, but cannot write to stdout",
                 )
+            if declared:
+                from docker_credential_ecr_py._commands.registries import declare
+
+                names, changed = declare(settings.config_file, declared, LOCK_TIMEOUT)
+                said = "Updated" if changed else "Unchanged"
+                _print(
+                    stdout,
+                    f"{said} {settings.config_file}: registries {', '.join(names)} "
+                    "(list always names them)\n",
+                    "declared the registries, but cannot write to stdout",
+                )
         warning = path_warning(settings.env, running_program())
         _note(stderr, [warning] if warning else [])
         return 0
@@ -732,6 +739,7 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
         argv,
         stdout,
         stderr,
+        CONFIGURE_EXIT_CODES,
     )
 
 
@@ -751,7 +759,15 @@ def gitlab_auth_config_main(argv: list[str], ctx: Context, stdout: TextIO, stder
 
     def body(args: argparse.Namespace, parser: Parser) -> int:
         if args.creds_store:
-            _note(stderr, [_CREDS_STORE_WARNING])
+            notes = [_CREDS_STORE_WARNING]
+            if args.hosts or args.region:
+                hosts = _hosts(parser, args.hosts, args.region, args.account, settings)
+                notes.append(
+                    "note: GitLab Runner gets credentials only for the registries list names: "
+                    f'set AWS_ECR_REGISTRIES="{" ".join(hosts)}" where the runner runs the '
+                    f"helper (or run configure-docker --creds-store {' '.join(hosts)} there)"
+                )
+            _note(stderr, notes)
             _print(stdout, auth_config(None, creds_store=True) + "\n", "cannot write to stdout")
             return 0
         hosts = _hosts(parser, args.hosts, args.region, args.account, settings)
@@ -767,4 +783,5 @@ def gitlab_auth_config_main(argv: list[str], ctx: Context, stdout: TextIO, stder
         argv,
         stdout,
         stderr,
+        GITLAB_EXIT_CODES,
     )

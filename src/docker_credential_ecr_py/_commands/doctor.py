@@ -24,13 +24,14 @@ from docker_credential_ecr_py._commands.common import (
     CommandError,
     Parser,
     docker_config_path,
+    path_fix,
     path_warning,
     running_program,
 )
 from docker_credential_ecr_py._deadline import run_all
 from docker_credential_ecr_py._helper import EcrHelper
 from docker_credential_ecr_py._lean import format_time, read_bounded
-from docker_credential_ecr_py._registry import Registry, parse, registry_host
+from docker_credential_ecr_py._registry import Registry, host_of, parse, registry_host
 
 _MAX_DOCKER_CONFIG = 16 * 1024 * 1024  # bytes of config.json doctor reads at most
 
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
     from docker_credential_ecr_py._context import Context
     from docker_credential_ecr_py._identity import Identity
 
-OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
+OK, WARN, FAIL, INFO, SKIP = "ok", "warn", "FAIL", "info", "skip"
+# Docker CLI 28.3.0 reads DOCKER_AUTH_CONFIG itself and accepts only "auths" in it.
+_CLI_READS_AUTH_CONFIG = (28, 3)
 
 
 class Result:
@@ -128,8 +131,7 @@ def check_path(f: Findings) -> list[Result]:
 
     warning = path_warning(f.env, running_program())
     if warning:
-        fix = "put this program's directory first on PATH (or symlink it into /usr/local/bin)"
-        return [Result(WARN, "PATH", warning.removeprefix("warning: "), fix)]
+        return [Result(WARN, "PATH", warning.removeprefix("warning: "), path_fix(f.env))]
     found = shutil.which("docker-credential-ecr-login", path=f.env.get("PATH", ""))
     return [Result(OK, "PATH", f"Docker will run {found}")]  # path_warning found it too
 
@@ -181,6 +183,16 @@ def check_registry(f: Findings) -> list[Result]:
 def check_identity(f: Findings) -> list[Result]:
     """Who AWS says we are (STS), and through which credentials."""
     f.aws()
+    if not f.region and f.host:
+        return [
+            Result(
+                SKIP,
+                "identity",
+                f"STS GetCallerIdentity needs a region: {f.host} is not an ECR registry and "
+                "no region is configured",
+                "set AWS_REGION (or region in ~/.aws/config) to check the identity anyway",
+            )
+        ]
     if not f.region:
         return [
             Result(
@@ -201,7 +213,7 @@ def check_region(f: Findings) -> list[Result]:
     """The region and registry the host maps to, and the API endpoint that will be called."""
     f.aws()
     if f.registry is None:
-        return []
+        return [_skipped(f, "region"), _skipped(f, "endpoint")]
     source = "from the host" if f.host else "configured default region"
     direct = parse(f.host) if f.host else None
     if f.host and (direct is None or direct.host != f.registry.host):
@@ -213,10 +225,64 @@ def check_region(f: Findings) -> list[Result]:
 
     try:
         url = _aws.endpoint_url(f.registry)
-        lines.append(Result(OK, "endpoint", f"GetAuthorizationToken goes to {url}"))
     except Exception as err:
         lines.append(Result(FAIL, "endpoint", f"cannot resolve the API endpoint: {err}"))
+        return lines
+    origin = _endpoint_origin(f.registry, url, f.env)
+    detail = f"GetAuthorizationToken goes to {url}" + (f" ({origin})" if origin else "")
+    if url.lower().startswith("http://") and not _loopback(url):
+        fix = "use an https:// URL; plain HTTP is only for a local stand-in" + (
+            f" ({origin.removeprefix('set by ')})" if origin else ""
+        )
+        lines.append(
+            Result(
+                WARN, "endpoint", detail + ": plain HTTP, the token would travel unencrypted", fix
+            )
+        )
+    else:
+        lines.append(Result(OK, "endpoint", detail))
     return lines
+
+
+def _loopback(url: str) -> bool:
+    """An ``http://`` URL whose host is this machine (the token never leaves it)."""
+    import ipaddress
+
+    rest = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = rest[1:].split("]", 1)[0] if rest.startswith("[") else rest.split(":", 1)[0]
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _endpoint_origin(registry: Registry, url: str, env: Mapping[str, str]) -> str:
+    """Where an endpoint that is not AWS's own came from (botocore's order), or ``""``."""
+    if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return ""
+    service = "ECR_PUBLIC" if registry.service == "ecr-public" else "ECR"
+    for name in (f"AWS_ENDPOINT_URL_{service}", "AWS_ENDPOINT_URL"):
+        if env.get(name, "").strip():
+            return f"set by {name}"
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    if host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".on.aws")) or (
+        ".amazonaws." in host or host.endswith((".ic.gov", ".sgov.gov", ".adc-e.uk"))
+    ):
+        return ""
+    return "set by endpoint_url in the AWS config file (the profile or its services section)"
+
+
+def _skipped(f: Findings, check: str) -> Result:
+    """A check that could not run, and what it needs."""
+    if f.host:
+        need = f"needs an ECR registry: {f.host} is not one"
+    elif not f.region:
+        need = "needs a registry: give HOST, or set AWS_REGION for your default registry"
+    else:
+        need = "needs the caller's account for the default registry: the identity check failed"
+    return Result(SKIP, check, need)
 
 
 def check_cache(f: Findings) -> list[Result]:
@@ -267,7 +333,7 @@ def check_routing(f: Findings) -> list[Result]:
     """Whether Docker's config (or ``DOCKER_AUTH_CONFIG``) sends the host to this helper."""
     f.aws()
     if f.registry is None:
-        return []
+        return [_skipped(f, "routing")]
     host = f.host or f.registry.host
     fix = f"docker-credential-ecr-login configure-docker {host}"
     try:
@@ -294,38 +360,138 @@ def _routing(f: Findings, host: str, path: str, fix: str) -> list[Result]:
         return [
             Result(WARN, "routing", f"{path} is unreadable ({err})", "fix or recreate it: " + fix)
         ]
+    notes: list[Result] = []
+    auth_fix = f"set it to the output of: docker-credential-ecr-login gitlab-auth-config {host}"
     if f.env.get("DOCKER_AUTH_CONFIG"):
         try:
-            sources.append(("DOCKER_AUTH_CONFIG", json.loads(f.env["DOCKER_AUTH_CONFIG"])))
+            doc = json.loads(f.env["DOCKER_AUTH_CONFIG"])
         except ValueError:
-            return [
-                Result(
-                    WARN,
-                    "routing",
-                    "DOCKER_AUTH_CONFIG is not valid JSON",
-                    f"use: docker-credential-ecr-login gitlab-auth-config {host}",
-                )
-            ]
+            doc, problem = None, "is not valid JSON"
+        else:
+            problem = _malformed(doc)
+        if problem:
+            detail = (
+                f"DOCKER_AUTH_CONFIG is malformed: it {problem}; GitLab Runner drops the whole "
+                "variable (its static auths too)"
+            )
+            return [Result(FAIL, "routing", detail, auth_fix)]
+        sources.append(("DOCKER_AUTH_CONFIG", doc))
+        notes += _cli_reads_auth_config(f, doc)
     for name, doc in sources:
-        if not isinstance(doc, dict):
+        problem = _malformed(doc)
+        if problem:
+            detail = f"{name} is malformed: it {problem}; Docker ignores the file"
+            notes.append(Result(WARN, "routing", detail, "fix or recreate it: " + fix))
             continue
-        helpers = doc.get("credHelpers")
-        if isinstance(helpers, dict) and helpers.get(host) == "ecr-login":
-            return [Result(OK, "routing", f"{name}: credHelpers sends {host} to ecr-login")]
-        if isinstance(helpers, dict) and host in helpers:
+        helpers = doc.get("credHelpers") or {}
+        if helpers.get(host) == "ecr-login":
+            return [*notes, Result(OK, "routing", f"{name}: credHelpers sends {host} to ecr-login")]
+        if host in helpers:
             detail = f"{name}: credHelpers sends {host} to {helpers[host]!r}"
-            return [Result(WARN, "routing", detail, fix)]
+            return [*notes, Result(WARN, "routing", detail, fix)]
         if doc.get("credsStore") == "ecr-login":
-            return [Result(OK, "routing", f"{name}: credsStore sends every registry to ecr-login")]
+            ok = Result(OK, "routing", f"{name}: credsStore sends every registry to ecr-login")
+            return [*notes, ok, *_listed(f, host)]
     where = " or ".join(n for n, _ in sources) or path
-    return [Result(WARN, "routing", f"{where} does not send {host} to ecr-login", fix)]
+    return [*notes, Result(WARN, "routing", f"{where} does not send {host} to ecr-login", fix)]
+
+
+def _malformed(doc: object) -> str:
+    """What makes a Docker config document unusable (Go's decoder refuses it), or ``""``."""
+    if not isinstance(doc, dict):
+        return "is not a JSON object"
+    helpers = doc.get("credHelpers")
+    if helpers is not None and (
+        not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values())
+    ):
+        return "has credHelpers that is not an object of registry host -> helper name"
+    if doc.get("credsStore") is not None and not isinstance(doc.get("credsStore"), str):
+        return "has a credsStore that is not a string"
+    if doc.get("auths") is not None and not isinstance(doc.get("auths"), dict):
+        return "has auths that is not an object"
+    return ""
+
+
+def _listed(f: Findings, host: str) -> list[Result]:
+    """With credsStore, GitLab Runner asks only for the registries ``list`` names."""
+    helper = f.helper
+    declared = set(helper.declared())
+    if host_of(host) in declared:
+        return []
+    default = (
+        registry_host(f.caller["Account"], f.identity.region)
+        if isinstance(f.caller, dict) and f.identity.region
+        else ""
+    )
+    if f.registry is not None and f.registry.host == default and f.registry.host == host:
+        return []  # list primes the caller's default registry
+    detail = (
+        f"GitLab Runner (credsStore: list, then get for each listed registry) never asks for "
+        f"{host}: list does not always name it"
+    )
+    fix = (
+        f"declare it: docker-credential-ecr-login configure-docker --creds-store {host} (or "
+        f"AWS_ECR_REGISTRIES={host} where the runner runs the helper)"
+    )
+    return [Result(WARN, "list", detail, fix)]
+
+
+def _cli_reads_auth_config(f: Findings, doc: dict[str, Any]) -> list[Result]:
+    """Inside a CI job, Docker CLI 28.3+ reads DOCKER_AUTH_CONFIG itself and rejects anything
+    but auths ("Failed to create credential store from DOCKER_AUTH_CONFIG")."""
+    if not (f.env.get("GITLAB_CI") or f.env.get("CI_JOB_ID")):
+        return []
+    if not (set(doc) & {"credHelpers", "credsStore"}):
+        return []
+    version = _docker_cli_version(f.env)
+    if version is None or version < _CLI_READS_AUTH_CONFIG:
+        return []
+    shown = ".".join(map(str, version))
+    detail = (
+        f"Docker CLI {shown} in this job reads DOCKER_AUTH_CONFIG itself, rejects its "
+        "credHelpers/credsStore ('Failed to create credential store from DOCKER_AUTH_CONFIG') "
+        "and falls back to config.json"
+    )
+    fix = (
+        "write config.json (docker-credential-ecr-login configure-docker --from-auth-config), "
+        "then unset DOCKER_AUTH_CONFIG in the job's shell"
+    )
+    return [Result(WARN, "routing", detail, fix)]
+
+
+def _docker_cli_version(env: Mapping[str, str]) -> tuple[int, int] | None:
+    """The ``docker`` CLI's version on PATH (``docker --version``, 5 s at most), or ``None``."""
+    import re
+    import shutil
+    import subprocess
+
+    docker = shutil.which("docker", path=env.get("PATH", ""))
+    if docker is None:
+        return None
+    try:
+        proc = subprocess.run(
+            [docker, "--version"],
+            capture_output=True,
+            timeout=5,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(rb"version (\d+)\.(\d+)", proc.stdout)
+    return (int(found.group(1)), int(found.group(2))) if found else None
 
 
 def check_token(f: Findings) -> list[Result]:
     """A real ``GetAuthorizationToken``: the proof that a pull would get credentials."""
     f.aws()
-    if f.registry is None or f.token is None:
+    if not f.fetch_token:
         return []
+    if f.registry is None:
+        return [_skipped(f, "token")]
+    if f.token is None:
+        return [Result(SKIP, "token", "no answer from AWS in time")]
     call = f"GetAuthorizationToken for {f.registry.host}"
     if isinstance(f.token, BaseException):
         return [_aws_failure("token", call, f.token, f)]
@@ -394,6 +560,11 @@ def _fix_for_aws(code: str, message: str, registry: Registry | None, env: Mappin
         )
     if code in ("UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch"):
         return "the credentials are invalid or expired: refresh them (aws sso login, rotate keys)"
+    if code.startswith("HTTP") or code == "InvalidResponse":
+        return (
+            "something other than AWS answered: check HTTPS_PROXY/NO_PROXY, a TLS-inspecting "
+            "proxy or firewall, and AWS_ENDPOINT_URL_* / endpoint_url settings"
+        )
     if "Throttl" in code:
         return "AWS is throttling: retry later; the cache keeps repeated gets off the API"
     return ""
@@ -425,9 +596,18 @@ def main(
         stdout,
         stderr,
         prog="docker-credential-ecr-login doctor",
-        description="Explain why a registry gets (or does not get) ECR credentials.",
+        description="Explain why a registry gets (or does not get) ECR credentials: one line "
+        "per check (ok, info, warn, FAIL, skip), each problem with its fix. Never prints a "
+        "token; answers within AWS_ECR_TIMEOUT.",
+        exit_codes=EXIT_CODES,
     )
     parser.add_argument("host", nargs="?", help="registry host (default: your default registry)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (checks, counts, ok) instead of the report; for scripts and "
+        "readiness probes",
+    )
     parser.add_argument(
         "--kubelet",
         metavar="IMAGE",
@@ -466,26 +646,80 @@ def main(
     started = time.monotonic()
     checks: list[Check] = CHECKS
     findings: Findings
+    title = "docker-credential-ecr-login doctor"
     if args.kubelet:
         if kubelet is None:
             parser.error("--kubelet is not available here")
         make, checks = kubelet
-        stdout.write(f"docker-credential-ecr-login doctor --kubelet {args.kubelet}\n")
+        title += f" --kubelet {args.kubelet}"
+        if not args.json:
+            stdout.write(title + "\n")
         findings = make(ctx, args)
     else:
-        stdout.write("docker-credential-ecr-login doctor\n")
+        if not args.json:
+            stdout.write(title + "\n")
         findings = Findings(ctx, args.host)
-    counts = {OK: 0, WARN: 0, FAIL: 0, INFO: 0}
+    counts = {OK: 0, WARN: 0, FAIL: 0, INFO: 0, SKIP: 0}
+    results: list[Result] = []
     for check in checks:
         for result in check(findings):
             counts[result.status] += 1
-            _write(stdout, result, ctx.log.secrets)
-            stdout.flush()
+            results.append(result)
+            if not args.json:
+                _write(stdout, result, ctx.log.secrets)
+                stdout.flush()  # streamed line by line, into a pipe too
     closer = getattr(findings, "close", None)
     if closer is not None:
         closer()
     elapsed = time.monotonic() - started
     failed, warned = counts[FAIL], counts[WARN]
-    stdout.write(f"result: {failed} failed, {warned} warning(s) in {elapsed:.1f} s\n")
+    if args.json:
+        stdout.write(_json_report(title, findings, results, counts, elapsed, ctx.log.secrets))
+    else:
+        skipped = f", {counts[SKIP]} skipped" if counts[SKIP] else ""
+        stdout.write(f"result: {failed} failed, {warned} warning(s){skipped} in {elapsed:.1f} s\n")
     stdout.flush()
     return 1 if failed else 0
+
+
+EXIT_CODES = (
+    ("0", "no check failed (warnings, info and skipped checks allowed)"),
+    ("1", "at least one check failed"),
+    ("2", "bad arguments"),
+)
+
+
+def _json_report(
+    title: str,
+    findings: Findings,
+    results: list[Result],
+    counts: dict[str, int],
+    elapsed: float,
+    secrets: set[str],
+) -> str:
+    """``doctor --json``: one object, the same checks and texts as the report (redacted)."""
+    from docker_credential_ecr_py._log import shown
+
+    registry = getattr(findings, "registry", None)
+    doc = {
+        "command": title,
+        "version": __version__,
+        "build": build_flavour(),
+        "host": getattr(findings, "host", None),
+        "registry": registry.host if isinstance(registry, Registry) else None,
+        "ok": counts[FAIL] == 0,
+        "failed": counts[FAIL],
+        "warnings": counts[WARN],
+        "skipped": counts[SKIP],
+        "seconds": round(elapsed, 3),
+        "checks": [
+            {
+                "status": r.status.lower(),
+                "check": r.check,
+                "detail": shown(r.detail, secrets),
+                "fix": shown(r.fix, secrets),
+            }
+            for r in results
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

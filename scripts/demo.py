@@ -41,15 +41,25 @@ def main() -> int:
         store = docker.credentials.Store("ecr-login", environment=env)
         print(f"AWS stand-in: {aws.url}")
         print(f"helper:       {store.exe}")
-        for label in ("first get (fetches a token)", "second get (cache hit)"):
+        calls = []
+        for label in ("first get", "second get"):
             started = time.perf_counter()
             answer = store.get(HOST)
             elapsed = (time.perf_counter() - started) * 1000
-            print(f"{label}: {elapsed:.0f} ms")
-            print(f"  {answer}")
-        print(f"GetAuthorizationToken calls made: {aws.count()}")
+            calls.append(aws.count())
+            shown = dict(answer, Secret=answer["Secret"][:12] + "...")
+            print(f"{label}: {elapsed:.0f} ms, GetAuthorizationToken calls so far: {calls[-1]}")
+            print(f"  {shown}")
         print(f"cache file: {home}/.ecr/cache.json (removed with the demo's temporary home)")
-        return 0 if aws.count() == 1 and answer["Username"] == "AWS" else 1
+        proven = calls == [1, 1] and answer["Username"] == "AWS"
+        if proven:
+            print(
+                "demo: OK: the first get fetched a token from the stand-in, the second came "
+                "from the cache; 1 AWS call in all"
+            )
+        else:
+            print(f"demo: FAILED: expected 1 AWS call after each get, saw {calls}")
+        return 0 if proven else 1
 
 
 if __name__ == "__main__":

@@ -111,9 +111,57 @@ def test_build_script_parses_and_knows_its_modes() -> None:
     assert "unknown argument" in bad.stderr
 
 
-def test_build_script_passes_shellcheck() -> None:
+@pytest.mark.parametrize(
+    "script",
+    [
+        "packaging/build.sh",
+        "packaging/dist.sh",
+        "scripts/venv.sh",
+        "scripts/install-system-deps.sh",
+        ".ci/run",
+    ],
+)
+def test_shell_scripts_pass_shellcheck(script: str) -> None:
     shellcheck = find_tool("shellcheck")
-    subprocess.run([shellcheck, str(BUILD_SH)], check=True)
+    subprocess.run([shellcheck, str(ROOT / script)], check=True)
+
+
+def test_venv_of_another_python_is_rebuilt(tmp_path: Path) -> None:
+    # A venv whose python reports another version (or is broken) is rebuilt, never reused.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    fake = venv / "bin" / "python"
+    fake.write_text("#!/bin/sh\necho 3.9\n")
+    fake.chmod(0o755)
+    (venv / "marker").write_text("old venv")
+    proc = subprocess.run(
+        [str(ROOT / "scripts" / "venv.sh"), str(venv), "demo"],
+        env=dict(os.environ, PYTHON=shutil.which("python3") or "python3"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"venv: {venv} is Python 3.9" in proc.stderr and "rebuilding it" in proc.stderr
+    assert not (venv / "marker").exists()
+    version = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sys, docker; print(sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert version.stdout.strip() != "(3, 9)"
+    assert (venv / ".installed-demo").exists()
+    # A second run reuses it: no rebuild message.
+    again = subprocess.run(
+        [str(ROOT / "scripts" / "venv.sh"), str(venv), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 0 and "rebuilding" not in again.stderr
 
 
 # ---- Dockerfile.helper ------------------------------------------------------------------------
@@ -587,3 +635,45 @@ def test_static_runs_in_an_empty_root_with_only_tmp_and_proc(
     again = in_root(["get"], HOST.encode(), aws)
     assert again.stdout == fetched.stdout
     assert standin.count() == 1  # the second answer came from the cache in the chroot
+
+
+# --- no writable temp dir (readOnlyRootFilesystem) ------------------------------------------------
+
+
+def _frozen(path: Path) -> str:
+    if not path.exists():
+        require(str(path.name), False, "make binary builds it")
+    return str(path)
+
+
+def test_static_build_without_a_writable_temp_dir_fails_as_documented(
+    env: dict[str, str], standin: StandIn
+) -> None:
+    # staticx's bootloader unpacks into $TMPDIR (else /tmp) before any of our code runs, so this
+    # cannot answer the protocol: exit 2, nothing on stdout, one line on stderr. GitLab Runner
+    # then drops the whole DOCKER_AUTH_CONFIG source; the docs say so where the static build is
+    # offered, with the fixes tested below.
+    static = _frozen(STATIC)
+    result = run_helper(static, ["get"], HOST.encode(), dict(env, TMPDIR="/proc"))
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert b"Failed to create temporary directory in /proc" in result.stderr
+    assert result.stderr.count(b"\n") <= 1
+    text = (ROOT / "docs" / "reference.md").read_text() + (
+        ROOT / "docs" / "gitlab" / "job-images.md"
+    ).read_text()
+    assert "writable temp" in text and "emptyDir" in text
+
+
+def test_the_documented_fixes_for_a_read_only_root_answer(
+    env: dict[str, str], standin: StandIn, tmp_path: Path
+) -> None:
+    # The onedir needs no temp dir at all; the static build works with TMPDIR on any writable
+    # directory (an emptyDir, /dev/shm).
+    onedir = _frozen(ONEDIR)
+    got = run_helper(onedir, ["get"], HOST.encode(), dict(env, TMPDIR="/proc"))
+    assert got.returncode == 0 and json.loads(got.stdout)["Username"] == "AWS"
+    scratch = tmp_path / "emptydir"
+    scratch.mkdir()
+    got = run_helper(_frozen(STATIC), ["get"], HOST.encode(), dict(env, TMPDIR=str(scratch)))
+    assert got.returncode == 0 and json.loads(got.stdout)["Username"] == "AWS"
+    assert list(scratch.iterdir()) == []  # staticx cleans up after itself

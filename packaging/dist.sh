@@ -8,7 +8,8 @@
 #   SHA256SUMS                                         sha256sum -c SHA256SUMS checks all four
 #
 # The wheel and sdist come from setuptools' PEP 517 hooks in a venv of their own (what
-# `python -m build` does, without another tool to install).
+# `python -m build` does, without another tool to install), built from the files git knows (run
+# it in a git checkout: an unpacked sdist has no frozen builds to package either).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIST="${DIST_DIR:-$ROOT/dist}"
@@ -35,7 +36,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # A copy of what git tracks (plus untracked, unignored files): no build/ or dist/ in the sdist.
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [ -e "$f" ] && { mkdir -p "$work/src-tree/$(dirname "$f")"; cp -p "$f" "$work/src-tree/$f"; }
+  if [ -f "$f" ]; then
+    mkdir -p "$work/src-tree/$(dirname "$f")"
+    cp -p "$f" "$work/src-tree/$f"
+  fi
 done
 (cd "$work/src-tree" && "$venv/bin/python" - "$DIST" <<'PY'
 import sys

@@ -71,11 +71,18 @@ class EcrHelper:
         entry = self.entry(server_url)
         return entry.username, entry.password
 
-    def entry(self, server_url: str, identity: "Identity | None" = None) -> "_cache.Entry":
+    def entry(
+        self,
+        server_url: str,
+        identity: "Identity | None" = None,
+        *,
+        until: "float | None" = None,
+    ) -> "_cache.Entry":
         """The token for a registry, from cache or from ECR (``CredentialsNotFound`` when there
         is none). ``identity`` replaces the caller's own (the kubelet's service-account mode);
         the answer is ``fresh(now)`` unless it is a still-valid token served after a failed
-        refresh."""
+        refresh. ``until`` (a ``time.monotonic()`` instant) bounds a miss, lock wait included
+        (``list`` priming several registries in one time bound)."""
         registry, profile = self.registry(server_url)
         if registry is None:
             from docker_credential_ecr_py._errors import CredentialsNotFound
@@ -94,7 +101,7 @@ class EcrHelper:
             if self.log.enabled("debug"):
                 self.log.debug("get: cached token for %s (key %s)", registry.host, hit[0])
             return hit[1]
-        return self._refresh(registry, identity, keys, hit)
+        return self._refresh(registry, identity, keys, hit, until)
 
     def _remember(self, key: str, entry: "_cache.Entry") -> None:
         if self._memory is not None:
@@ -106,14 +113,16 @@ class EcrHelper:
         identity: "Identity",
         keys: "list[str]",
         stale: "tuple[str, _cache.Entry] | None",
+        until: "float | None" = None,
     ) -> "_cache.Entry":
         from docker_credential_ecr_py._errors import AwsError, CacheError  # the miss path
 
         cache = self.ctx.cache
         timeout = self.ctx.settings.timeout
         waited_from = time.monotonic()
+        wait = timeout if until is None else max(until - waited_from, 0.0)
         try:
-            lock = cache.fetch_lock(keys[0], timeout)
+            lock = cache.fetch_lock(keys[0], wait)
         except CacheError as err:
             self.log.warning("cache: %s; fetching without the lock", err)
             lock = _cache.NO_LOCK
@@ -127,12 +136,14 @@ class EcrHelper:
                     return again[1]
             if not lock.acquired:
                 return self._fallback(
-                    registry, stale, f"another process held the fetch lock for {timeout:g} s"
+                    registry, stale, f"another process held the fetch lock for {wait:.3g} s"
                 )
             failure = cache.recent_failure(keys[0])
             if failure:
                 return self._fallback(registry, stale, _cached_failure(failure))
             deadline = self.ctx.start + timeout + waited
+            if until is not None:
+                deadline = min(deadline, until)
             self.log.info(
                 "get: fetching a token for %s (account %s, region %s, identity %s)",
                 registry.host,
@@ -258,7 +269,7 @@ class EcrHelper:
             from docker_credential_ecr_py._errors import HelperError
 
             try:
-                found[url] = self.entry(host).username
+                found[url] = self.entry(host, until=deadline).username
             except HelperError as err:
                 self.ctx.say(f"list: {host}: {err.cause or err}")
         return found
@@ -266,6 +277,16 @@ class EcrHelper:
     def _list_cached(self) -> "dict[str, str]":
         """Unexpired registries of the current identity, priming the default registry once."""
         identity = self.ctx.identity()
+        found, regions = self.cached_listing(identity)
+        if identity.region and identity.region not in regions:
+            primed = self._prime_default(identity)
+            if primed is not None:
+                found[primed[0]] = primed[1]
+        return found
+
+    def cached_listing(self, identity: "Identity") -> "tuple[dict[str, str], set[str]]":
+        """What ``list`` names from the cache alone, and the regions those entries are in (the
+        default registry is primed only in a region with none)."""
         now = self.ctx.clock()
         parts = [identity.key_part]
         if self.ctx.settings.legacy_keys and identity.legacy_key_part:
@@ -281,11 +302,7 @@ class EcrHelper:
                 continue
             found["https://" + host] = entry.username
             regions.add(region)
-        if identity.region and identity.region not in regions:
-            primed = self._prime_default(identity)
-            if primed is not None:
-                found[primed[0]] = primed[1]
-        return found
+        return found, regions
 
     def _prime_default(self, identity: "Identity") -> "tuple[str, str] | None":
         from docker_credential_ecr_py._errors import AwsError

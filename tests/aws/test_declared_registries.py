@@ -8,6 +8,7 @@ file; ``configure-docker --creds-store HOST...`` writes the latter.
 from __future__ import annotations
 
 import json
+import os
 import time
 import tomllib
 from pathlib import Path
@@ -15,11 +16,12 @@ from pathlib import Path
 import docker.credentials
 import pytest
 
+from docker_credential_ecr_py import _cache
 from docker_credential_ecr_py._commands.configure import (
     configure_docker_main,
     gitlab_auth_config_main,
 )
-from support import CONSOLE_SCRIPT, HOST, Runner, closed_url, run_command
+from support import CONSOLE_SCRIPT, HOST, Runner, cache_key, closed_url, run_command
 from support.standin import StandIn
 
 CENTRAL = "111122223333.dkr.ecr.eu-west-2.amazonaws.com"
@@ -103,6 +105,45 @@ def test_failing_registries_stay_listed_and_list_answers_in_its_bound(
     assert elapsed < 2 + 10  # the 2 s bound, with slack for a loaded machine's start-up
 
 
+def test_list_keeps_its_bound_when_other_processes_hold_the_fetch_locks(
+    run_process: Runner, env: dict[str, str], home: Path, standin: StandIn
+) -> None:
+    # Parallel runner jobs: another process holds each declared registry's fetch lock, lets go
+    # of the first just before list's bound, and AWS then hangs. list still answers within its
+    # one bound: the lock wait and the fetch share it (a fetch given its own full bound after
+    # the wait would answer at about 3.5 + 4 s).
+    import fcntl
+    import threading
+
+    third = "210987654321.dkr.ecr.us-west-2.amazonaws.com"
+    env.update(AWS_ECR_REGISTRIES=f"{CENTRAL} {OTHER} {third}", AWS_ECR_TIMEOUT="4")
+    standin.default_fault = "hang"
+    directory = home / ".ecr"
+    directory.mkdir(mode=0o700)
+    held = []
+    for host in (CENTRAL, OTHER, third):
+        name = f".fetch-{_cache._key_hash(cache_key(env, home, host))}.lock"
+        fd = os.open(directory / name, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held.append(fd)
+    release = threading.Timer(3.5, fcntl.flock, (held[0], fcntl.LOCK_UN))
+    try:
+        started = time.monotonic()
+        release.start()
+        proc = run_process(["list"], env_=env)
+        elapsed = time.monotonic() - started
+    finally:
+        release.cancel()
+        for fd in held:
+            os.close(fd)
+    assert proc.returncode == 0
+    assert set(json.loads(proc.stdout)) == {f"https://{h}" for h in (CENTRAL, OTHER, third)}
+    err = proc.stderr.decode()
+    assert f"list: {CENTRAL}: Timeout" in err  # it got the lock, then AWS hung
+    # One bound of 4 s for everything (the regression answers at 7.5 s or later); 2.5 s slack.
+    assert elapsed < 4 + 2.5, elapsed
+
+
 def test_the_docker_sdk_gets_every_listed_registry(
     env: dict[str, str], standin: StandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +225,41 @@ def test_a_file_it_cannot_edit_safely_is_left_alone(env: dict[str, str]) -> None
     path.write_text("registries = [\n")  # not TOML
     code, _, err = run_command(configure_docker_main, ["--creds-store", OTHER], env)
     assert code == 1 and "is not valid TOML" in err
+
+
+def test_crlf_and_symlinked_config_files_are_edited_in_place(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    path = _config_toml(env)
+    path.parent.mkdir(mode=0o700)
+    real = tmp_path / "dotfiles" / "ecr.toml"
+    real.parent.mkdir()
+    real.write_bytes(
+        f'registries = ["{CENTRAL}"]\r\n\r\n[aliases]\r\n"a.example" = "{HOST}"\r\n'.encode()
+    )
+    path.symlink_to(real)
+    code, _, err = run_command(configure_docker_main, ["--creds-store", OTHER], env)
+    assert code == 0, err
+    assert path.is_symlink()  # the link stays; its target was rewritten
+    assert (
+        real.read_bytes()
+        == (
+            f'registries = ["{CENTRAL}", "{OTHER}"]\r\n\r\n[aliases]\r\n"a.example" = "{HOST}"\r\n'
+        ).encode()
+    )
+
+
+def test_a_config_file_it_cannot_edit_leaves_config_json_alone(env: dict[str, str]) -> None:
+    docker_config = Path(env["HOME"]) / ".docker" / "config.json"
+    docker_config.parent.mkdir()
+    docker_config.write_text('{"credHelpers": {"x.example": "other"}}\n')
+    path = _config_toml(env)
+    path.parent.mkdir(mode=0o700)
+    path.write_text("registries = 5\n")
+    code, out, err = run_command(configure_docker_main, ["--creds-store", CENTRAL], env)
+    assert (code, out) == (1, "")
+    assert "registries is not a list of strings" in err
+    assert docker_config.read_text() == '{"credHelpers": {"x.example": "other"}}\n'
 
 
 def test_dry_run_declares_nothing(env: dict[str, str]) -> None:

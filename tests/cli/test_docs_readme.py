@@ -94,6 +94,12 @@ def test_readme_exit_statuses_match_each_commands_help() -> None:
         assert documented == codes, command
     for verb in ("get", "list", "store, erase", "ecr-credential-provider"):
         assert verb in rows, verb
+    provider = _help(["kubelet-credential-provider"])
+    said = re.findall(
+        r"(\d) (?:answered|the request could not be answered|bad arguments)", provider
+    )
+    documented = [str(i) for i, cell in enumerate(rows["ecr-credential-provider"]) if cell]
+    assert documented == said == ["0", "1", "2"]
 
 
 def test_local_links_resolve() -> None:

@@ -7,12 +7,15 @@ fail under ``CI=true``. pipx installs need the package index (CI has it).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -60,9 +63,23 @@ def clean_env(home: Path, standin: StandIn, path: str) -> dict[str, str]:
     return env
 
 
+@functools.cache
+def _index_reachable() -> bool:
+    """Whether pip can fetch from its package index (pipx installs the wheel's dependencies)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", scratch, "pyyaml"],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+    return proc.returncode == 0
+
+
 def pipx_dir(tmp_path: Path) -> Path:
     """A directory holding only pipx (the test venv's bin has our console script too)."""
     require("pipx", PIPX.exists(), "the test extra installs it")
+    require("the package index", _index_reachable(), "pipx installs botocore and pyyaml from it")
     only = tmp_path / "pipx-only"
     only.mkdir()
     (only / "pipx").symlink_to(PIPX)
@@ -194,10 +211,11 @@ def test_readme_install_commands_run_ours_ahead_of_the_go_helper_in_usr_bin(
         if source.is_file():
             (tree / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, tree / os.fsdecode(name))
-    upper, work = tmp_path / "usr-bin-upper", tmp_path / "usr-bin-work"
-    upper.mkdir()
-    work.mkdir()
-    shutil.copy2(GO_HELPER, upper / "docker-credential-ecr-login")
+    # The overlay's upper and work directories on a tmpfs mounted in the namespace (an overlay
+    # cannot sit on an overlayfs /tmp, as in a container).
+    layers = tmp_path / "usr-bin-layers"
+    layers.mkdir()
+    upper, work = layers / "upper", layers / "work"
     home = tmp_path / "home"
     home.mkdir()
     env = clean_env(home, standin, f"{SYSTEM_PATH}:{pipx_dir(tmp_path)}")
@@ -213,6 +231,8 @@ echo "--- sdk: $({sdk} -c 'import docker.credentials, sys
 print(docker.credentials.Store("ecr-login").get(sys.argv[1])["Username"])' {HOST})"
 """
     overlay = (
+        f"mount -t tmpfs tmpfs {layers} && mkdir {upper} {work} && "
+        f"cp {GO_HELPER} {upper}/docker-credential-ecr-login && "
         f"mount -t overlay overlay -o lowerdir=/usr/bin,upperdir={upper},workdir={work} /usr/bin"
     )
     proc = subprocess.run(

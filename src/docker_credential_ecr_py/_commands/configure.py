@@ -695,6 +695,18 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
             _note(stderr, messages)
             _print(stdout, render(shown), "cannot write the result to stdout")
         else:
+            # config.toml first: when it cannot be edited, config.json is left as it was.
+            if declared:
+                from docker_credential_ecr_py._commands.registries import declare
+
+                names, changed = declare(settings.config_file, declared, LOCK_TIMEOUT)
+                said = "Updated" if changed else "Unchanged"
+                _print(
+                    stdout,
+                    f"{said} {settings.config_file}: registries {', '.join(names)} "
+                    "(list always names them)\n",
+                    "declared the registries, but cannot write to stdout",
+                )
             with _locked(path) as target:
                 before = render(target.data) if target.exists else None
                 messages, what = change(target, hosts, args.creds_store, incoming)
@@ -714,17 +726,6 @@ def configure_docker_main(argv: list[str], ctx: Context, stdout: TextIO, stderr:
                     stdout,
                     f"Updated {target.shown}: {what}\n",
                     f"updated {target.shown}, but cannot write to stdout",
-                )
-            if declared:
-                from docker_credential_ecr_py._commands.registries import declare
-
-                names, changed = declare(settings.config_file, declared, LOCK_TIMEOUT)
-                said = "Updated" if changed else "Unchanged"
-                _print(
-                    stdout,
-                    f"{said} {settings.config_file}: registries {', '.join(names)} "
-                    "(list always names them)\n",
-                    "declared the registries, but cannot write to stdout",
                 )
         warning = path_warning(settings.env, running_program())
         _note(stderr, [warning] if warning else [])

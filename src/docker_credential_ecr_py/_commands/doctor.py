@@ -271,7 +271,7 @@ def _endpoint_origin(registry: Registry, url: str, env: Mapping[str, str]) -> st
         ".amazonaws." in host or host.endswith((".ic.gov", ".sgov.gov", ".adc-e.uk"))
     ):
         return ""
-    return "set by endpoint_url in the AWS config file (the profile or its services section)"
+    return "set by endpoint_url in the AWS config file: the profile or its services section"
 
 
 def _skipped(f: Findings, check: str) -> Result:
@@ -423,8 +423,11 @@ def _listed(f: Findings, host: str) -> list[Result]:
         if isinstance(f.caller, dict) and f.identity.region
         else ""
     )
-    if f.registry is not None and f.registry.host == default and f.registry.host == host:
-        return []  # list primes the caller's default registry
+    if f.registry is not None and f.registry.host == default == host:
+        # list primes the caller's own registry in a region where nothing else is cached
+        cached, regions = helper.cached_listing(f.identity)
+        if f"https://{host}" in cached or f.identity.region not in regions:
+            return []
     detail = (
         f"GitLab Runner (credsStore: list, then get for each listed registry) never asks for "
         f"{host}: list does not always name it"
@@ -443,7 +446,7 @@ def _cli_reads_auth_config(f: Findings, doc: dict[str, Any]) -> list[Result]:
         return []
     if not (set(doc) & {"credHelpers", "credsStore"}):
         return []
-    version = _docker_cli_version(f.env)
+    version = _docker_cli_version(f.env, f.deadline)
     if version is None or version < _CLI_READS_AUTH_CONFIG:
         return []
     shown = ".".join(map(str, version))
@@ -459,8 +462,9 @@ def _cli_reads_auth_config(f: Findings, doc: dict[str, Any]) -> list[Result]:
     return [Result(WARN, "routing", detail, fix)]
 
 
-def _docker_cli_version(env: Mapping[str, str]) -> tuple[int, int] | None:
-    """The ``docker`` CLI's version on PATH (``docker --version``, 5 s at most), or ``None``."""
+def _docker_cli_version(env: Mapping[str, str], deadline: float) -> tuple[int, int] | None:
+    """The ``docker`` CLI's version on PATH (``docker --version``, within doctor's time bound
+    and 5 s at most), or ``None``."""
     import re
     import shutil
     import subprocess
@@ -472,7 +476,7 @@ def _docker_cli_version(env: Mapping[str, str]) -> tuple[int, int] | None:
         proc = subprocess.run(
             [docker, "--version"],
             capture_output=True,
-            timeout=5,
+            timeout=min(max(deadline - time.monotonic(), 0.5), 5.0),
             env=dict(env),
             stdin=subprocess.DEVNULL,
             check=False,

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 _MAX_BYTES = 1 << 20
 _TABLE = re.compile(r"^[ \t]*\[", re.M)  # the first table header ends the top-level keys
-_LINE = re.compile(r"^[ \t]*registries[ \t]*=[ \t]*\[[^\]#]*\][ \t]*(?:#[^\n]*)?(?:\n|\Z)", re.M)
+_LINE = re.compile(
+    r"^[ \t]*registries[ \t]*=[ \t]*\[[^\]#]*\][ \t]*(?:#[^\r\n]*)?(?:\r?\n|\Z)", re.M
+)
 
 
 def declare(path: str, hosts: Sequence[str], lock_timeout: float) -> tuple[list[str], bool]:
@@ -36,6 +38,7 @@ def declare(path: str, hosts: Sequence[str], lock_timeout: float) -> tuple[list[
             "no config file to write the registries to (no usable cache directory): set "
             "AWS_ECR_CONFIG_FILE, or AWS_ECR_REGISTRIES in the environment instead"
         )
+    path = os.path.realpath(path)  # a symlinked config.toml: its target is rewritten
     with edit_lock(path, time.monotonic() + lock_timeout, lock_timeout):
         raw = _read(path)
         data = _parse(path, raw)
@@ -47,7 +50,7 @@ def declare(path: str, hosts: Sequence[str], lock_timeout: float) -> tuple[list[
             return merged, False
         text = _edited(path, raw, merged, "registries" in data)
         expected = dict(data, registries=merged)
-        if _parse(path, text) != expected:
+        if _parsed_or_none(text) != expected:
             raise CommandError(
                 f"cannot edit {path} safely: add registries = {json.dumps(merged)} at its top"
             )
@@ -85,8 +88,18 @@ def _parse(path: str, text: str) -> dict[str, Any]:
         raise CommandError(f"{path} is not valid TOML ({err}); not touching it") from None
 
 
+def _parsed_or_none(text: str) -> dict[str, Any] | None:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
 def _edited(path: str, raw: str, merged: list[str], present: bool) -> str:
-    line = "registries = [" + ", ".join(json.dumps(h) for h in merged) + "]\n"
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    line = "registries = [" + ", ".join(json.dumps(h) for h in merged) + "]" + newline
     table = _TABLE.search(raw)
     cut = table.start() if table else len(raw)
     head, rest = raw[:cut], raw[cut:]
@@ -94,13 +107,13 @@ def _edited(path: str, raw: str, merged: list[str], present: bool) -> str:
         found = _LINE.search(head)
         if found is None:
             raise CommandError(
-                f"cannot edit {path} safely (registries spans lines or holds comments): "
+                f"cannot edit {path} safely (its registries array holds comments): "
                 f"set registries = {json.dumps(merged)} yourself"
             )
         return head[: found.start()] + line + head[found.end() :] + rest
     if head and not head.endswith("\n"):
-        head += "\n"
+        head += newline
     head += line
     if rest:
-        head += "\n"
+        head += newline
     return head + rest

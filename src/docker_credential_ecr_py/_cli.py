@@ -179,14 +179,9 @@ def run(
 
 
 def _emit(stdout: "BinaryIO", line: str, code: int, stderr: "BinaryIO | None" = None) -> int:
-    if not _write(stdout, (line + "\n").encode("utf-8", "surrogateescape"), stderr):
+    if not proto.write_answer(stdout, (line + "\n").encode("utf-8", "surrogateescape"), stderr):
         return 1
     return code
-
-
-def _write(stdout: "BinaryIO", data: bytes, stderr: "BinaryIO | None" = None) -> bool:
-    """Write the answer; ``False`` (after one line on stderr) when it could not be delivered."""
-    return proto.write_answer(stdout, data, stderr)
 
 
 def _serve(
@@ -210,7 +205,7 @@ def _serve(
             answer, code = handler(EcrHelper(ctx), stdin), 0
         except Exception as err:
             answer, code = _answer_failure(ctx, err), 1
-        return code if _write(stdout, answer, stderr) else 1
+        return code if proto.write_answer(stdout, answer, stderr) else 1
     finally:
         ctx.close()
 

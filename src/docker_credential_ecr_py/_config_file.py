@@ -184,7 +184,7 @@ def _parse_registries(config: "RegistryConfig", value: object) -> None:
         return
     for item in value:
         host = host_of(item) if isinstance(item, str) else ""
-        if not host:
-            config.problems.append(f"{config.path}: registries: {item!r} is not a host name")
-        elif host not in config.registries:
+        if host:
             config.registries.append(host)
+        else:
+            config.problems.append(f"{config.path}: registries: {item!r} is not a host name")

@@ -212,7 +212,7 @@ def _token_claims(token: bytes) -> "tuple[str, str] | None":
         return None
     if not isinstance(claims, dict):
         return None
-    return f"{claims.get('iss', '')!s}", f"{claims.get('sub', '')!s}"
+    return str(claims.get("iss", "")), str(claims.get("sub", ""))
 
 
 # Files botocore itself reads when a credential is resolved, named by the environment.

@@ -77,6 +77,13 @@ class Registry:
         return f"Registry({fields})"
 
 
+def aws_domain(host: str) -> bool:
+    """Whether ``host`` is under an AWS partition's DNS suffix, or the dual-stack API's
+    ``api.aws`` (AWS's own endpoints, not an override)."""
+    host = host.lower().rstrip(".")
+    return any(host.endswith("." + suffix) for suffix in (*_SUFFIXES, "api.aws"))
+
+
 def strip_scheme(text: str) -> str:
     """``text`` less one leading ``https://`` or ``http://`` (any case)."""
     lower = text[:8].lower()

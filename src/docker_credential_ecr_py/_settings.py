@@ -62,14 +62,6 @@ def fips_mode(godebug: str) -> bool:
     return any(item.strip() in ("fips140=on", "fips140=only") for item in godebug.split(","))
 
 
-def split_registries(raw: str) -> "list[str]":
-    """``AWS_ECR_REGISTRIES``: hosts separated by spaces and/or commas, in order, once each."""
-    seen: dict[str, None] = {}
-    for item in raw.replace(",", " ").split():
-        seen.setdefault(item, None)
-    return list(seen)
-
-
 class Settings:
     """Everything the helper reads from the environment, read once."""
 
@@ -129,7 +121,8 @@ class Settings:
             self._float("AWS_ECR_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, maximum=2.0**62)
         )
         # Registries `list` always names (GitLab Runner with credsStore asks only for those).
-        self.registries = split_registries(env.get("AWS_ECR_REGISTRIES", ""))
+        # (Hosts separated by spaces and/or commas; EcrHelper.declared normalises them.)
+        self.registries = env.get("AWS_ECR_REGISTRIES", "").replace(",", " ").split()
         config_file = env.get("AWS_ECR_CONFIG_FILE", "")
         if config_file:
             self.config_file = self._absolute("AWS_ECR_CONFIG_FILE", config_file)

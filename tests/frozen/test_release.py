@@ -267,4 +267,5 @@ print(docker.credentials.Store("ecr-login").get(sys.argv[1])["Username"])' {HOST
     config = json.loads((home / ".docker" / "config.json").read_text())
     assert config["credHelpers"][HOST] == "ecr-login"
     assert "warning: Docker will run" not in proc.stderr
-    assert not Path("/usr/bin/docker-credential-ecr-login").exists() or not IN_CI
+    if IN_CI:  # make deps keeps the Go helper out of the machine's own /usr/bin
+        assert not Path("/usr/bin/docker-credential-ecr-login").exists()

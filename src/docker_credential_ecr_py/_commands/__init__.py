@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from docker_credential_ecr_py._protocol import KUBELET_COMMAND, KUBELET_NAME, NAME, USAGE
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import BinaryIO, TextIO
@@ -23,15 +25,15 @@ if TYPE_CHECKING:
 NAMES = ("configure-docker", "gitlab-auth-config", "doctor", "cache")
 
 #: ``--help``: every verb and command, a line each (``-h``; stderr after an unknown action).
-HELP = """\
-Usage: docker-credential-ecr-login <store|get|erase|list|version>
-       docker-credential-ecr-login COMMAND [ARGS]   (COMMAND --help for its options)
+HELP = f"""\
+{USAGE}
+       {NAME} COMMAND [ARGS]   (COMMAND --help for its options)
 
 Amazon ECR and ECR Public credentials for Docker, skopeo, podman, buildah, GitLab Runner and
 the kubelet, from the standard AWS credential chain, cached in ~/.ecr.
 
 Protocol verbs (what clients run; the registry comes on stdin):
-  get                  print {"ServerURL","Username","Secret"} for the ECR registry on stdin
+  get                  print {{"ServerURL","Username","Secret"}} for the ECR registry on stdin
   list                 print the registries this identity has tokens for, and the declared ones
   store, erase         refused (ECR tokens are temporary); no-ops with
                        AWS_ECR_IGNORE_CREDS_STORAGE=true
@@ -42,9 +44,9 @@ Commands:
   gitlab-auth-config   print the DOCKER_AUTH_CONFIG value for GitLab CI
   doctor               explain why a registry gets (or does not get) credentials
   cache                show, locate or clear the token cache (never prints a token)
-  kubelet-credential-provider
+  {KUBELET_COMMAND}
                        the kubelet's image credential provider (also run as
-                       ecr-credential-provider)
+                       {KUBELET_NAME})
 
 Options:
   -h, --help           this text

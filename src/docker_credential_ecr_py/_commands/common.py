@@ -84,6 +84,16 @@ class Parser(argparse.ArgumentParser):
         raise Exit(2, f"{self.prog}: error: {message}\n")
 
 
+def helper_map(value: object) -> bool:
+    """A ``credHelpers`` value Docker's decoder takes: registry host -> helper name."""
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def auths_map(value: object) -> bool:
+    """An ``auths`` value Docker's decoder takes: registry host -> an object."""
+    return isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+
+
 def docker_config_path(settings: Settings) -> str:
     """``$DOCKER_CONFIG/config.json``, else ``<home>/.docker/config.json``, as Docker's CLI.
 

@@ -55,8 +55,10 @@ from docker_credential_ecr_py import _registry
 from docker_credential_ecr_py._commands.common import (
     CommandError,
     Parser,
+    auths_map,
     docker_config_path,
     edit_lock,
+    helper_map,
     path_warning,
     running_program,
 )
@@ -483,7 +485,7 @@ def merge_auth_config(path: str, data: dict[str, Any], incoming: Mapping[str, An
     ]
     helpers = incoming.get("credHelpers")
     if helpers is not None:
-        if not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values()):
+        if not helper_map(helpers):
             raise CommandError(
                 f'{source}: "credHelpers" must map registry hosts to helper names, e.g. '
                 '{"credHelpers": {"<host>": "ecr-login"}}; nothing written'
@@ -500,7 +502,7 @@ def merge_auth_config(path: str, data: dict[str, Any], incoming: Mapping[str, An
             current[host] = helper
     auths = incoming.get("auths")
     if auths is not None:
-        if not isinstance(auths, dict) or not all(isinstance(v, dict) for v in auths.values()):
+        if not auths_map(auths):
             raise CommandError(
                 f'{source}: "auths" must map registry hosts to objects; nothing written'
             )

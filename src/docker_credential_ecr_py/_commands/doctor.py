@@ -23,7 +23,9 @@ from docker_credential_ecr_py._about import build_flavour
 from docker_credential_ecr_py._commands.common import (
     CommandError,
     Parser,
+    auths_map,
     docker_config_path,
+    helper_map,
     path_fix,
     path_warning,
     running_program,
@@ -31,7 +33,13 @@ from docker_credential_ecr_py._commands.common import (
 from docker_credential_ecr_py._deadline import run_all
 from docker_credential_ecr_py._helper import EcrHelper
 from docker_credential_ecr_py._lean import format_time, read_bounded
-from docker_credential_ecr_py._registry import Registry, host_of, parse, registry_host
+from docker_credential_ecr_py._registry import (
+    Registry,
+    aws_domain,
+    host_of,
+    parse,
+    registry_host,
+)
 
 _MAX_DOCKER_CONFIG = 16 * 1024 * 1024  # bytes of config.json doctor reads at most
 
@@ -245,12 +253,12 @@ def check_region(f: Findings) -> list[Result]:
 
 
 def _loopback(url: str) -> bool:
-    """An ``http://`` URL whose host is this machine (the token never leaves it)."""
+    """A URL whose host is this machine (the token never leaves it)."""
     import ipaddress
+    from urllib.parse import urlsplit
 
-    rest = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
-    host = rest[1:].split("]", 1)[0] if rest.startswith("[") else rest.split(":", 1)[0]
-    if host.lower() == "localhost":
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -266,10 +274,9 @@ def _endpoint_origin(registry: Registry, url: str, env: Mapping[str, str]) -> st
     for name in (f"AWS_ENDPOINT_URL_{service}", "AWS_ENDPOINT_URL"):
         if env.get(name, "").strip():
             return f"set by {name}"
-    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
-    if host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".on.aws")) or (
-        ".amazonaws." in host or host.endswith((".ic.gov", ".sgov.gov", ".adc-e.uk"))
-    ):
+    from urllib.parse import urlsplit
+
+    if aws_domain(urlsplit(url).hostname or ""):
         return ""
     return "set by endpoint_url in the AWS config file: the profile or its services section"
 
@@ -400,15 +407,12 @@ def _malformed(doc: object) -> str:
     """What makes a Docker config document unusable (Go's decoder refuses it), or ``""``."""
     if not isinstance(doc, dict):
         return "is not a JSON object"
-    helpers = doc.get("credHelpers")
-    if helpers is not None and (
-        not isinstance(helpers, dict) or not all(isinstance(v, str) for v in helpers.values())
-    ):
+    if doc.get("credHelpers") is not None and not helper_map(doc["credHelpers"]):
         return "has credHelpers that is not an object of registry host -> helper name"
-    if doc.get("credsStore") is not None and not isinstance(doc.get("credsStore"), str):
+    if doc.get("credsStore") is not None and not isinstance(doc["credsStore"], str):
         return "has a credsStore that is not a string"
-    if doc.get("auths") is not None and not isinstance(doc.get("auths"), dict):
-        return "has auths that is not an object"
+    if doc.get("auths") is not None and not auths_map(doc["auths"]):
+        return "has auths that is not an object of registry host -> object"
     return ""
 
 
